@@ -1,0 +1,54 @@
+# HerdSec: every target sets itself up (virtualenv, install, browser); nothing is installed by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PORT ?= 8000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup browser demo serve test test-fast test-browser lint types bench i18n clean
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[server,dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)  ## Create .venv and install HerdSec with its server and dev extras
+
+browser:  ## Install Debian's Chromium for the browser tests (skipped when present)
+	@test -x /usr/bin/chromium || scripts/install-chromium.sh
+
+demo: setup  ## Recreate the demo database and serve the hub on http://127.0.0.1:$(PORT)/
+	HERDSEC_MODE=demo $(BIN)/herdsec demo --port $(PORT)
+
+serve: setup  ## Serve ./herdsec.db in dev mode
+	HERDSEC_MODE=dev $(BIN)/herdsec serve --port $(PORT)
+
+lint: setup  ## ruff and mypy --strict
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: setup browser lint  ## Lint, types, the whole suite on SQLite and (when reachable) PostgreSQL, browser tests
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-fast: setup  ## The suite without the browser tests
+	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+test-browser: setup browser  ## Only the browser tests
+	$(BIN)/python -m pytest -q -m browser $(PYTEST_ARGS)
+
+bench: setup  ## Benchmarks against the peers named in the issues (results: docs/performance.md)
+	$(BIN)/python -m benchmarks
+
+i18n: setup  ## Extract messages and update the Vietnamese catalogue (then translate the new entries)
+	$(BIN)/pybabel extract -F babel.cfg -o src/herdsec/locale/messages.pot --no-location --sort-output --project HerdSec .
+	$(BIN)/pybabel update -i src/herdsec/locale/messages.pot -d src/herdsec/locale -l vi --no-fuzzy-matching --ignore-obsolete
+
+clean:  ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis herdsec-demo.db*

@@ -1,0 +1,3 @@
+from herdsec.cli.main import run
+
+run()

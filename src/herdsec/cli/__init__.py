@@ -1,0 +1,1 @@
+"""The ``herdsec`` command line."""

@@ -1,0 +1,93 @@
+"""Typer root of ``herdsec``: the one place that maps errors to exit codes and prints them.
+
+Exit codes: 0 success; 1 "found something" (used by commands such as ``scan``); 2 any error, printed as one line
+on stderr; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from herdsec.core.errors import HerdsecError
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="herdsec",
+    help="HerdSec: coordination hub of a national cybersecurity ecosystem.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", envvar="HERDSEC_DATABASE_URL", help="Database URL (default sqlite:///./herdsec.db)."
+        ),
+    ] = None,
+) -> None:
+    """Run `herdsec COMMAND --help` for each command's options."""
+    ctx.obj = {"database_url": database_url}
+
+
+def settings_from(ctx: typer.Context, **overrides: Any) -> Any:
+    """Settings for a command: the environment, then ``--database-url``, then the command's own overrides."""
+    from herdsec.core.settings import load_settings
+
+    url = (ctx.obj or {}).get("database_url")
+    if url:
+        overrides.setdefault("database_url", url)
+    return load_settings(**overrides)
+
+
+def _register() -> None:
+    from herdsec.cli import server
+    from herdsec.identity import cli as identity_cli
+
+    server.register(app)
+    app.add_typer(identity_cli.org_app, name="org")
+    app.add_typer(identity_cli.user_app, name="user")
+    app.add_typer(identity_cli.key_app, name="key")
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    try:
+        _register()
+    except ModuleNotFoundError as exc:  # the base install has the scanner only
+        print(
+            f"herdsec: error: the hub needs its server dependencies ({exc.name}); pip install 'herdsec[server]'",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_ERROR) from None
+    try:
+        app(args=argv, standalone_mode=False)
+    except HerdsecError as exc:
+        from herdsec.core.i18n import gettext
+
+        print(f"herdsec: error: {exc.render(gettext)}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        print("herdsec: interrupted", file=sys.stderr)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(EXIT_ERROR) from None
+        raise

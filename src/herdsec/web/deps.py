@@ -1,0 +1,92 @@
+"""Request-scoped helpers every module's adapters use: the database, the acting principal, the client address."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from herdsec.core.db import Database
+from herdsec.core.errors import N_, AuthenticationRequired
+from herdsec.core.i18n import set_language
+from herdsec.identity import Principal, authenticate_api_key, session_principal
+from herdsec.web.security import SESSION_COOKIE, check_csrf
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+@contextmanager
+def transaction(request: Request) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back on any error (nothing half-written)."""
+    with database(request).transaction() as session:
+        yield session
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _api_key_from_header(header: str) -> str:
+    scheme, _sep, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    if scheme.lower() == "basic":  # TAXII clients send the key as the Basic password
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthenticationRequired(N_("malformed Basic credentials")) from None
+        return decoded.partition(":")[2]
+    raise AuthenticationRequired(N_("use 'Authorization: Bearer <API key>'"))
+
+
+def _adopt(request: Request, principal: Principal) -> Principal:
+    request.state.principal = principal
+    if principal.language:
+        set_language(principal.language)
+    return principal
+
+
+async def _from_cookie(request: Request) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    with transaction(request) as session:
+        principal = session_principal(session, token, client_ip(request))
+    await check_csrf(request)
+    return principal
+
+
+async def api_principal(request: Request) -> Principal:
+    """The caller of a JSON endpoint: an API key (Bearer or Basic password), else a logged-in browser."""
+    header = request.headers.get("authorization")
+    if header:
+        key = _api_key_from_header(header)
+        with transaction(request) as session:
+            return _adopt(request, authenticate_api_key(session, key, client_ip(request)))
+    principal = await _from_cookie(request)
+    if principal is None:
+        raise AuthenticationRequired(N_("this needs an API key (Authorization: Bearer <key>) or a login"))
+    return _adopt(request, principal)
+
+
+async def page_principal(request: Request) -> Principal:
+    """The logged-in user of a page (anonymous visitors are sent to the login page)."""
+    principal = await _from_cookie(request)
+    if principal is None:
+        raise AuthenticationRequired(N_("please log in"))
+    return _adopt(request, principal)
+
+
+async def optional_page_principal(request: Request) -> Principal | None:
+    try:
+        principal = await _from_cookie(request)
+    except AuthenticationRequired:
+        return None
+    return None if principal is None else _adopt(request, principal)

@@ -1,0 +1,104 @@
+"""The one mapping from HerdSec errors to HTTP: ``application/problem+json`` for the API, a page for browsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from herdsec.core import errors as e
+from herdsec.core.i18n import gettext
+
+STATUS: dict[type[e.HerdsecError], int] = {
+    e.InvalidInput: 422,
+    e.NotFound: 404,
+    e.Conflict: 409,
+    e.AuthenticationRequired: 401,
+    e.PermissionDenied: 403,
+    e.PayloadTooLarge: 413,
+    e.UnsupportedMediaType: 415,
+    e.ConfigError: 500,
+}
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+}
+
+
+def status_of(exc: e.HerdsecError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def problem(status: int, detail: str, *, where: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status}
+    body["detail"] = detail
+    if where:
+        body["where"] = where
+    body.update(extra)
+    headers = {"WWW-Authenticate": 'Bearer realm="herdsec"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/taxii2", "/healthz")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers; HTML pages get ``herdsec.web.pages.error_page``, the rest problem JSON."""
+    from herdsec.web.render import error_page
+
+    async def herdsec_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, e.HerdsecError)
+        status = status_of(exc)
+        text = exc.render(gettext)
+        if wants_html(request):
+            if status == 401:
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return error_page(request, status, text)
+        return problem(status, text, where=exc.where)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"where": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        first = errors[0] if errors else {"where": "body", "message": "invalid"}
+        detail = f"{first['where']}: {first['message']}"
+        if wants_html(request):
+            return error_page(request, 422, detail)
+        return problem(422, detail, where=first["where"], errors=errors)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = gettext(TITLES.get(exc.status_code, "Error")) if exc.detail is None else str(exc.detail)
+        if wants_html(request):
+            return error_page(request, exc.status_code, detail)
+        return problem(exc.status_code, detail)
+
+    async def model_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ValidationError)
+        return await validation_error(request, RequestValidationError(exc.errors()))
+
+    app.add_exception_handler(e.HerdsecError, herdsec_error)
+    app.add_exception_handler(ValidationError, model_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,0 +1,156 @@
+"""Pure ASGI middleware: body size limit, JSON-only API bodies, language, security headers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from http.cookies import SimpleCookie
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from herdsec.core.i18n import LANGUAGES, negotiate, using_language
+from herdsec.web.security import LANG_COOKIE
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+]
+JSON_TYPES = ("application/json", "application/taxii+json", "application/stix+json")
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413: by Content-Length up front, by counting while streaming otherwise."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        detail = f"the request body is larger than {self.max_bytes} bytes"
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await _send_problem(send, 413, "Payload too large", detail)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_problem(send, 413, "Payload too large", detail)
+
+
+class JsonOnlyApi:
+    """Bodies sent to ``/api/`` must be JSON: anything else is 415 before it reaches a handler."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith(self.prefix)
+            and scope["method"]
+            in {
+                "POST",
+                "PUT",
+                "PATCH",
+            }
+        ):
+            headers = dict(scope["headers"])
+            ctype = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+            has_body = headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
+            if has_body and ctype not in JSON_TYPES:
+                await _send_problem(
+                    send,
+                    415,
+                    "Unsupported media type",
+                    f"send the body as application/json (got {ctype or 'no Content-Type'})",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+class Language:
+    """Choose the request's language: the ``herdsec_lang`` cookie, else ``Accept-Language``, else the default.
+    (A logged-in user's own setting overrides this once the user is known.)"""
+
+    def __init__(self, app: ASGIApp, default: str) -> None:
+        self.app, self.default = app, default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        language = None
+        if b"cookie" in headers:
+            cookie: SimpleCookie = SimpleCookie()
+            with contextlib.suppress(Exception):  # a malformed cookie header just means no choice was made
+                cookie.load(headers[b"cookie"].decode("latin-1"))
+            morsel = cookie.get(LANG_COOKIE)
+            if morsel is not None and morsel.value in LANGUAGES:
+                language = morsel.value
+        if language is None:
+            accept = headers.get(b"accept-language")
+            language = negotiate(accept.decode("latin-1") if accept else None, self.default)
+        with using_language(language):
+            await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
