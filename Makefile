@@ -33,6 +33,7 @@ lint: setup  ## ruff and mypy --strict
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: setup browser lint  ## Lint, types, the whole suite on SQLite and (when reachable) PostgreSQL, browser tests
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

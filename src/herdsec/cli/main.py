@@ -7,7 +7,7 @@ on stderr; 130 interrupted.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -38,16 +38,6 @@ def main(
 ) -> None:
     """Run `herdsec COMMAND --help` for each command's options."""
     ctx.obj = {"database_url": database_url}
-
-
-def settings_from(ctx: typer.Context, **overrides: Any) -> Any:
-    """Settings for a command: the environment, then ``--database-url``, then the command's own overrides."""
-    from herdsec.core.settings import load_settings
-
-    url = (ctx.obj or {}).get("database_url")
-    if url:
-        overrides.setdefault("database_url", url)
-    return load_settings(**overrides)
 
 
 def _register() -> None:

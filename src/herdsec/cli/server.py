@@ -41,7 +41,7 @@ def _safe(url: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    from herdsec.cli.main import settings_from
+    from herdsec.cli.context import settings_from
 
     @app.command()
     def init(ctx: typer.Context) -> None:

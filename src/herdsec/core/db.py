@@ -76,9 +76,11 @@ class Database:
 
     def __init__(self, bind: Engine | Connection) -> None:
         self.bind = bind
-        mode = "create_savepoint" if isinstance(bind, Connection) else "conservative_savepoint"
-        self._factory: sessionmaker[Session] = sessionmaker(
-            bind=bind, expire_on_commit=False, join_transaction_mode=mode
+        # Bound to one connection (tests): each unit of work is a SAVEPOINT inside the caller's transaction.
+        self._factory: sessionmaker[Session] = (
+            sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            if isinstance(bind, Connection)
+            else sessionmaker(bind=bind, expire_on_commit=False)
         )
 
     @classmethod

@@ -24,7 +24,7 @@ key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
 @contextmanager
 def _session(ctx: typer.Context) -> Iterator[Session]:
-    from herdsec.cli.main import settings_from
+    from herdsec.cli.context import settings_from
     from herdsec.core.db import Database
 
     db = Database.from_url(settings_from(ctx).database_url)

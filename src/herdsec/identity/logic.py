@@ -124,7 +124,7 @@ def new_api_key() -> tuple[str, str]:
 
 def split_api_key(key: str) -> str | None:
     """The prefix of a well-formed key, or None."""
-    parts = key.strip().split("_")
+    parts = key.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX or len(parts[1]) != 8 or len(parts[2]) < 32:
         return None
     return parts[1]

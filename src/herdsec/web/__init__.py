@@ -1,0 +1,1 @@
+"""The web layer: the adapter kit (deps, render, security, errors, middleware) and the app (app.py)."""

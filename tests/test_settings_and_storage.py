@@ -1,0 +1,92 @@
+"""Settings, engine pragmas and migrations."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from herdsec.core.db import make_engine
+from herdsec.core.errors import ConfigError
+from herdsec.core.settings import INSECURE_DEFAULT_SECRET, load_settings
+from herdsec.migrations import current_revision, head_revision, upgrade
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HERDSEC_DATABASE_URL", "HERDSEC_MODE", "HERDSEC_DEFAULT_LANGUAGE", "HERDSEC_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///./herdsec.db" and settings.default_language == "vi"
+    assert (settings.host, settings.port, settings.mode) == ("127.0.0.1", 8000, "production")
+
+
+def test_environment_is_read_with_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HERDSEC_PORT", "9001")
+    monkeypatch.setenv("HERDSEC_DEFAULT_LANGUAGE", "en")
+    settings = load_settings()
+    assert (settings.port, settings.default_language) == (9001, "en")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HERDSEC_PORT", "http"),
+        ("HERDSEC_DEFAULT_LANGUAGE", "fr"),
+        ("HERDSEC_DATABASE_URL", "mysql://x"),
+        ("HERDSEC_MODE", "yolo"),
+    ],
+)
+def test_invalid_settings_are_a_config_error_naming_the_field(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert name.removeprefix("HERDSEC_").lower() in str(info.value)
+
+
+def test_default_secret_is_refused_outside_dev_and_demo() -> None:
+    with pytest.raises(ConfigError, match="HERDSEC_SECRET_KEY"):
+        load_settings(mode="production", secret_key=INSECURE_DEFAULT_SECRET).check_for_serving()
+    with pytest.raises(ConfigError):
+        load_settings(mode="production", secret_key="too-short").check_for_serving()
+    load_settings(mode="production", secret_key="x" * 40).check_for_serving()
+    load_settings(mode="dev").check_for_serving()
+    load_settings(mode="demo").check_for_serving()
+
+
+def test_sqlite_pragmas(tmp_path: pytest.TempPathFactory) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/p.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    engine.dispose()
+
+
+def test_schema_is_at_head_and_upgrade_is_idempotent(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "organizations",
+        "users",
+        "api_keys",
+        "web_sessions",
+        "sharing_groups",
+        "sharing_group_members",
+        "audit_log",
+        "alembic_version",
+    } <= tables
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    with engine.connect() as conn, conn.begin() as trans:
+        with pytest.raises(Exception, match=r"(?i)foreign key"):
+            conn.execute(
+                text(
+                    "INSERT INTO users (organization_id, email, name, role, is_coordinator, is_lab_evaluator, active, "
+                    "created_at) VALUES (424242, 'x@y.example', 'x', 'admin', false, false, true, CURRENT_TIMESTAMP)"
+                )
+            )
+        trans.rollback()
