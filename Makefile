@@ -48,8 +48,8 @@ bench: setup  ## Benchmarks against the peers named in the issues (results: docs
 	$(BIN)/python -m benchmarks
 
 i18n: setup  ## Extract messages and update the Vietnamese catalogue (then translate the new entries)
-	$(BIN)/pybabel extract -F babel.cfg -o src/herdsec/locale/messages.pot --no-location --sort-output --project HerdSec .
-	$(BIN)/pybabel update -i src/herdsec/locale/messages.pot -d src/herdsec/locale -l vi --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -o src/herdsec/locale/messages.pot --no-location --sort-output --width 120 --project HerdSec .
+	$(BIN)/pybabel update -i src/herdsec/locale/messages.pot -d src/herdsec/locale -l vi --no-fuzzy-matching --ignore-obsolete --width 120
 
 clean:  ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis herdsec-demo.db*

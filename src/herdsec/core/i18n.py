@@ -92,14 +92,18 @@ def negotiate(accept_language: str | None, default: str) -> str:
         return default
     best: tuple[float, str] | None = None
     for index, part in enumerate(accept_language.split(",")[:20]):
-        tag, _sep, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
+        tag, *params = (p.strip() for p in part.split(";"))
+        primary = tag.lower().split("-")[0]
         quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if primary in LANGUAGES and quality > 0 and (best is None or quality > best[0]):
-            best = (quality - index * 1e-6, primary)
+        for param in params:
+            if param.lower().startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if not 0.0 < quality <= 1.0 or primary not in LANGUAGES:
+            continue
+        score = quality - index * 1e-6  # equal qualities: the earlier tag wins
+        if best is None or score > best[0]:
+            best = (score, primary)
     return best[1] if best else default

@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, AuthenticationRequired
@@ -53,7 +53,9 @@ def authenticate_api_key(session: Session, raw: str, ip: str | None = None) -> P
     prefix = split_api_key(raw)
     if prefix is None:
         raise AuthenticationRequired(N_("malformed API key"))
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    key = session.scalar(
+        select(ApiKey).where(ApiKey.prefix == prefix).options(joinedload(ApiKey.user), joinedload(ApiKey.organization))
+    )
     if key is None or not token_matches(raw.strip(), key.key_hash):
         raise AuthenticationRequired(N_("unknown API key"))
     now = utcnow()
@@ -87,7 +89,11 @@ def login(session: Session, email: str, password: str, ip: str | None, hours: in
 
 
 def session_principal(session: Session, token: str, ip: str | None = None) -> Principal:
-    row = session.scalar(select(WebSession).where(WebSession.token_hash == hash_token(token)))
+    row = session.scalar(
+        select(WebSession)
+        .where(WebSession.token_hash == hash_token(token))
+        .options(joinedload(WebSession.user).joinedload(User.organization))
+    )
     if row is None or row.expires_at <= utcnow() or not row.user.active:
         raise AuthenticationRequired(N_("your session has ended; please log in again"))
     user = row.user

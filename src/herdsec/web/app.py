@@ -45,10 +45,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
 
-    # Outermost last: headers on every response, then the body limit, JSON-only API bodies and the language.
-    app.add_middleware(Language, default=settings.default_language)
+    # The last added is the outermost: security headers on every response, then the language (so that the
+    # refusals below are translated), then the body limit and JSON-only API bodies.
     app.add_middleware(JsonOnlyApi)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Language, default=settings.default_language)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from herdsec.core import errors as e
+from herdsec.core.errors import N_
 from herdsec.core.i18n import gettext
 
 STATUS: dict[type[e.HerdsecError], int] = {
@@ -24,16 +26,16 @@ STATUS: dict[type[e.HerdsecError], int] = {
     e.ConfigError: 500,
 }
 TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Payload too large",
-    415: "Unsupported media type",
-    422: "Invalid input",
-    500: "Internal error",
+    400: N_("Bad request"),
+    401: N_("Authentication required"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Payload too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Invalid input"),
+    500: N_("Internal error"),
 }
 
 
@@ -45,7 +47,7 @@ def status_of(exc: e.HerdsecError) -> int:
 
 
 def problem(status: int, detail: str, *, where: str | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status}
+    body: dict[str, Any] = {"type": "about:blank", "title": gettext(TITLES.get(status, N_("Error"))), "status": status}
     body["detail"] = detail
     if where:
         body["where"] = where
@@ -71,7 +73,7 @@ def install(app: FastAPI) -> None:
         text = exc.render(gettext)
         if wants_html(request):
             if status == 401:
-                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
             return error_page(request, status, text)
         return problem(status, text, where=exc.where)
 
@@ -89,7 +91,7 @@ def install(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        detail = gettext(TITLES.get(exc.status_code, "Error")) if exc.detail is None else str(exc.detail)
+        detail = gettext(TITLES.get(exc.status_code, N_("Error"))) if exc.detail is None else str(exc.detail)
         if wants_html(request):
             return error_page(request, exc.status_code, detail)
         return problem(exc.status_code, detail)

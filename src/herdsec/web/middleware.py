@@ -8,7 +8,8 @@ from http.cookies import SimpleCookie
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from herdsec.core.i18n import LANGUAGES, negotiate, using_language
+from herdsec.core.errors import N_
+from herdsec.core.i18n import LANGUAGES, gettext, negotiate, using_language
 from herdsec.web.security import LANG_COOKIE
 
 SECURITY_HEADERS = [
@@ -25,7 +26,8 @@ JSON_TYPES = ("application/json", "application/taxii+json", "application/stix+js
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    problem = {"type": "about:blank", "title": gettext(title), "status": status, "detail": detail}
+    body = json.dumps(problem, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",
@@ -48,9 +50,9 @@ class BodyLimit:
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
-        detail = f"the request body is larger than {self.max_bytes} bytes"
+        detail = gettext(N_("the request body is larger than %(max)d bytes")) % {"max": self.max_bytes}
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await _send_problem(send, 413, "Payload too large", detail)
+            await _send_problem(send, 413, N_("Payload too large"), detail)
             return
         seen = 0
         started = False
@@ -68,7 +70,7 @@ class BodyLimit:
                     # raised here into 400s); whatever it sends afterwards is dropped.
                     refused = True
                     if not started:
-                        await _send_problem(send, 413, "Payload too large", detail)
+                        await _send_problem(send, 413, N_("Payload too large"), detail)
                     return {"type": "http.disconnect"}
             return message
 
@@ -108,12 +110,10 @@ class JsonOnlyApi:
             ctype = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
             has_body = headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
             if has_body and ctype not in JSON_TYPES:
-                await _send_problem(
-                    send,
-                    415,
-                    "Unsupported media type",
-                    f"send the body as application/json (got {ctype or 'no Content-Type'})",
-                )
+                detail = gettext(N_("send the body as application/json (got %(type)s)")) % {
+                    "type": ctype or "no Content-Type"
+                }
+                await _send_problem(send, 415, N_("Unsupported media type"), detail)
                 return
         await self.app(scope, receive, send)
 

@@ -1,0 +1,24 @@
+"""Run every benchmark, or those named: ``python -m benchmarks [NAME ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+BENCHMARKS = {
+    "visibility": "benchmarks.bench_visibility",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    for name in args.names or list(BENCHMARKS):
+        print(f"== {name} ==", flush=True)
+        importlib.import_module(BENCHMARKS[name]).run(quick=args.quick)
+
+
+if __name__ == "__main__":
+    main()
