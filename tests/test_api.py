@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -202,3 +203,11 @@ def test_security_headers(client: TestClient) -> None:
     headers = client.get("/").headers
     assert "default-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+
+
+def test_api_docs_are_served_locally_under_the_csp(client: TestClient) -> None:
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and "<script>" not in page.text  # no inline script: the CSP forbids it
+    for src in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+        assert src.startswith("/"), src  # nothing from a CDN
+        assert client.get(src).status_code == 200, src

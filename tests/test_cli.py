@@ -163,3 +163,9 @@ def test_init_on_postgresql(capsys: pytest.CaptureFixture[str], monkeypatch: pyt
         assert herdsec(capsys, "org", "add", "Tập đoàn Bưu chính Thử", "--kind", "enterprise")[1].strip() == "1"
     finally:
         _drop_postgres(name)
+
+
+@pytest.mark.parametrize("argv", [["nosuch"], ["org", "add"], ["org", "add", "X", "--kind", "sme", "--bogus"]])
+def test_usage_errors_exit_2_without_a_traceback(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, _, err = herdsec(capsys, *argv)
+    assert code == 2 and "Traceback" not in err and "Error:" in err

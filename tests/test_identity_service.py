@@ -270,8 +270,10 @@ def test_login_sessions(session: Session) -> None:
     with pytest.raises(AuthenticationRequired):
         identity.login(session, member.user.email, "wrong password!", None, 1)
     token = identity.login(session, member.user.email, PASSWORD, "198.51.100.2", 1)
-    assert identity.session_principal(session, token).user_id == member.user.id
-    identity.logout(session, token)
+    principal = identity.session_principal(session, token)
+    assert principal.user_id == member.user.id
+    identity.logout(session, principal, token)
+    assert _audit_actions(session)[-2:] == ["session.login", "session.logout"]
     with pytest.raises(AuthenticationRequired):
         identity.session_principal(session, token)
 

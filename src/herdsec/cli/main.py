@@ -40,7 +40,14 @@ def main(
     ctx.obj = {"database_url": database_url}
 
 
+_registered = False
+
+
 def _register() -> None:
+    global _registered
+    if _registered:
+        return
+    _registered = True
     from herdsec.cli import server
     from herdsec.identity import cli as identity_cli
 
@@ -74,10 +81,9 @@ def run(argv: list[str] | None = None) -> None:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
         raise SystemExit(EXIT_INTERRUPTED) from None
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors of click (or of typer's own copy of click)
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):
+            show()
             raise SystemExit(EXIT_ERROR) from None
         raise

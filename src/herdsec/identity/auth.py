@@ -100,7 +100,8 @@ def session_principal(session: Session, token: str, ip: str | None = None) -> Pr
     return _principal(session, user, user.organization, Role(user.role), ip=ip)
 
 
-def logout(session: Session, token: str) -> None:
+def logout(session: Session, actor: Principal, token: str) -> None:
     row = session.scalar(select(WebSession).where(WebSession.token_hash == hash_token(token)))
     if row is not None:
         session.delete(row)
+        audit.record(session, actor, "session.logout", "user", row.user_id, target_org_id=actor.org_id)

@@ -44,7 +44,7 @@ def _check_owner_admin(actor: Principal, group: SharingGroup) -> None:
     if actor.is_coordinator:
         return
     if group.owner_org_id != actor.org_id:
-        raise PermissionDenied(N_("only the owner organization manages a sharing group"))
+        raise PermissionDenied(N_("only the owner organization may manage a sharing group"))
     if not actor.has_role(Role.ADMIN):
         raise PermissionDenied(N_("this needs the admin role in your organization"))
 

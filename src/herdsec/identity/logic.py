@@ -192,7 +192,7 @@ def check_role_grantable(actor_role: Role, actor_is_coordinator: bool, wanted: R
     """Nobody hands out a role stronger than their own (coordinators excepted)."""
     if not actor_is_coordinator and not role_at_least(actor_role, wanted):
         raise PermissionDenied(
-            N_("you may not grant the %(wanted)s role with the %(role)s role"),
+            N_("your %(role)s role cannot grant the %(wanted)s role"),
             wanted=wanted.value,
             role=actor_role.value,
         )

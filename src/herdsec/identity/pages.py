@@ -83,7 +83,7 @@ async def login(request: Request, email: Text, password: Text, next: OptText = "
 async def logout(request: Request, me: Member) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
     with transaction(request) as s:
-        identity.logout(s, token)
+        identity.logout(s, me, token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from herdsec import __version__
@@ -16,6 +18,12 @@ from herdsec.web import errors
 from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
+API_DOCS = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>HerdSec API</title>
+<link rel="stylesheet" href="/api/v1/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/v1/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>"""
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
@@ -26,7 +34,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         version=__version__,
         summary="Coordination hub of a national cybersecurity ecosystem",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from the swagger-ui-bundle package: no CDN, strict CSP
         redoc_url=None,
     )
     app.state.settings = settings
@@ -43,6 +51,12 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(identity_api.router, prefix="/api/v1")
     app.include_router(identity_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(API_DOCS)
+
     errors.install(app)
 
     # The last added is the outermost: security headers on every response, then the language (so that the

@@ -43,7 +43,7 @@ def _api_key_from_header(header: str) -> str:
         except (binascii.Error, UnicodeDecodeError):
             raise AuthenticationRequired(N_("malformed Basic credentials")) from None
         return decoded.partition(":")[2]
-    raise AuthenticationRequired(N_("use 'Authorization: Bearer <API key>'"))
+    raise AuthenticationRequired(N_("use 'Authorization: Bearer <key>'"))
 
 
 def _adopt(request: Request, principal: Principal) -> Principal:
