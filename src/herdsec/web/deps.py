@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from herdsec.core.db import Database
@@ -53,12 +54,22 @@ def _adopt(request: Request, principal: Principal) -> Principal:
     return principal
 
 
+def _with_session(request: Request, token: str) -> Principal:
+    with transaction(request) as session:
+        return session_principal(session, token, client_ip(request))
+
+
+def _with_key(request: Request, key: str) -> Principal:
+    with transaction(request) as session:
+        return authenticate_api_key(session, key, client_ip(request))
+
+
 async def _from_cookie(request: Request) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    with transaction(request) as session:
-        principal = session_principal(session, token, client_ip(request))
+    # Database work runs in the thread pool: the event loop stays free for streams and other requests.
+    principal = await run_in_threadpool(_with_session, request, token)
     await check_csrf(request)
     return principal
 
@@ -68,8 +79,7 @@ async def api_principal(request: Request) -> Principal:
     header = request.headers.get("authorization")
     if header:
         key = _api_key_from_header(header)
-        with transaction(request) as session:
-            return _adopt(request, authenticate_api_key(session, key, client_ip(request)))
+        return _adopt(request, await run_in_threadpool(_with_key, request, key))
     principal = await _from_cookie(request)
     if principal is None:
         raise AuthenticationRequired(N_("this needs an API key (Authorization: Bearer <key>) or a login"))
