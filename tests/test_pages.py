@@ -197,3 +197,21 @@ def test_every_page_renders_in_both_languages(client: TestClient, session: Sessi
         page = client.get(path)
         assert page.status_code == 200, (path, lang)
         assert "<h1" in page.text
+
+
+def test_translations_are_escaped_not_injected(client: TestClient, session: Session) -> None:
+    member = make_member(session, "viewer")
+    log_in(client, member, "/keys")
+    for lang in ("en", "vi"):
+        client.cookies.set("herdsec_lang", lang)
+        page = client.get("/keys").text
+        assert "Bearer &lt;key&gt;" in page, lang  # shown as text, not parsed as a tag
+
+
+def test_audit_details_are_readable_vietnamese(client: TestClient, session: Session) -> None:
+    admin = make_member(session, "admin")
+    log_in(client, admin, "/audit")
+    token = csrf(client.get("/keys").text)
+    client.post("/keys", data={"role": "viewer", "label": "Tường lửa chi nhánh", "csrf_token": token})
+    page = client.get("/audit").text
+    assert "Tường lửa chi nhánh" in page and "\\u" not in page

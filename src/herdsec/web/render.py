@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import escape
 
 from herdsec import __version__
 from herdsec.core.i18n import LANGUAGE_NAMES, current_language, gettext, ngettext
@@ -29,7 +31,14 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Jinja marks translated strings as safe markup; escape them first so that a catalogue can never inject HTML
+    # (and so that "<key>" in a message is shown, not parsed as a tag).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: escape(gettext(message)),
+        lambda singular, plural, n: escape(ngettext(singular, plural, n)),
+        newstyle=True,
+    )
+    env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
     env.globals.update(
         version=__version__,
         language_names=LANGUAGE_NAMES,
