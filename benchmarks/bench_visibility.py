@@ -17,25 +17,12 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy import func, insert, select, text
+from tests.shared_table import SHARED_COLUMNS, shared_items
 
 from herdsec.core.db import Database, make_engine
-from herdsec.identity.visibility import Distribution, SharedColumns, Tlp, Viewer, visible_filter
+from herdsec.identity.visibility import Distribution, Tlp, Viewer, visible_filter
 from herdsec.migrations import upgrade
-
-
-def _table() -> Table:
-    meta = MetaData()
-    return Table(
-        "bench_shared",
-        meta,
-        Column("id", Integer, primary_key=True),
-        Column("creator_org_id", Integer, nullable=False),
-        Column("tlp", Integer, nullable=False),
-        Column("distribution", String(20), nullable=False),
-        Column("sharing_group_id", Integer),
-        Index("ix_bench_vis", "distribution", "tlp", "creator_org_id"),
-    )
 
 
 def _timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -50,7 +37,7 @@ def _timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 def _bench_filter(url: str, rows: int) -> None:
     engine = make_engine(url)
-    table = _table()
+    table = shared_items
     table.metadata.drop_all(engine)
     table.metadata.create_all(engine)
     rng = random.Random(7)
@@ -68,8 +55,8 @@ def _bench_filter(url: str, rows: int) -> None:
         for i in range(0, rows, 20_000):
             conn.execute(insert(table), batch[i : i + 20_000])
         if engine.dialect.name == "postgresql":
-            conn.execute(text("ANALYZE bench_shared"))
-    cols = SharedColumns(table.c.creator_org_id, table.c.tlp, table.c.distribution, table.c.sharing_group_id)
+            conn.execute(text(f"ANALYZE {table.name}"))
+    cols = SHARED_COLUMNS
     viewer = Viewer.member(42, {3, 7, 11})
     with engine.connect() as conn:
         visible = conn.scalar(select(func.count()).select_from(table).where(visible_filter(viewer, cols)))

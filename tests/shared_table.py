@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table
 
 from herdsec.identity.visibility import SharedColumns
 
@@ -15,6 +15,7 @@ shared_items = Table(
     Column("tlp", Integer, nullable=False),
     Column("distribution", String(20), nullable=False),
     Column("sharing_group_id", Integer),
+    Index("ix_test_shared_items_visibility", "distribution", "tlp", "creator_org_id"),
 )
 SHARED_COLUMNS = SharedColumns(
     creator_org_id=shared_items.c.creator_org_id,

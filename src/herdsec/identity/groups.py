@@ -95,6 +95,15 @@ def list_groups(session: Session, actor: Principal) -> list[SharingGroupOut]:
     return [_out(g) for g in session.scalars(query)]
 
 
+def _managed(session: Session, actor: Principal, group_id: int) -> SharingGroup:
+    """A group the actor may change: outsiders are told it does not exist, members that they may not."""
+    group = _load(session, group_id)
+    if not _visible(actor, group):
+        raise NotFound(N_("no sharing group with id %(id)s"), where="sharing_group", id=group_id)
+    _check_owner_admin(actor, group)
+    return group
+
+
 def get_group(session: Session, actor: Principal, group_id: int) -> SharingGroupOut:
     group = _load(session, group_id)
     if not _visible(actor, group):
@@ -103,10 +112,7 @@ def get_group(session: Session, actor: Principal, group_id: int) -> SharingGroup
 
 
 def add_member(session: Session, actor: Principal, group_id: int, org_id: int) -> SharingGroupOut:
-    group = _load(session, group_id)
-    if not _visible(actor, group):
-        raise NotFound(N_("no sharing group with id %(id)s"), where="sharing_group", id=group_id)
-    _check_owner_admin(actor, group)
+    group = _managed(session, actor, group_id)
     org = _org(session, org_id)
     if any(m.organization_id == org_id for m in group.members):
         raise Conflict(N_("%(name)s is already a member of this group"), where="organization_id", name=org.name)
@@ -125,10 +131,7 @@ def add_member(session: Session, actor: Principal, group_id: int, org_id: int) -
 
 
 def remove_member(session: Session, actor: Principal, group_id: int, org_id: int) -> SharingGroupOut:
-    group = _load(session, group_id)
-    if not _visible(actor, group):
-        raise NotFound(N_("no sharing group with id %(id)s"), where="sharing_group", id=group_id)
-    _check_owner_admin(actor, group)
+    group = _managed(session, actor, group_id)
     if org_id == group.owner_org_id:
         raise Conflict(N_("the owner organization cannot leave its own group"), where="organization_id")
     member = next((m for m in group.members if m.organization_id == org_id), None)
