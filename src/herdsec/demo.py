@@ -5,6 +5,7 @@ from __future__ import annotations
 from herdsec.core.db import Database
 from herdsec.identity.demo import DEMO_PASSWORD, DemoLogin
 from herdsec.identity.demo import seed as seed_identity
+from herdsec.intel.demo import seed as seed_intel
 
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "seed"]
 
@@ -12,4 +13,6 @@ __all__ = ["DEMO_PASSWORD", "DemoLogin", "seed"]
 def seed(database: Database) -> list[DemoLogin]:
     """Fill an empty, migrated database with the demo; returns the logins to print."""
     with database.transaction() as session:
-        return seed_identity(session)
+        logins = seed_identity(session)
+        seed_intel(session)
+    return logins

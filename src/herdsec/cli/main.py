@@ -50,11 +50,13 @@ def _register() -> None:
     _registered = True
     from herdsec.cli import server
     from herdsec.identity import cli as identity_cli
+    from herdsec.intel import cli as intel_cli
 
     server.register(app)
     app.add_typer(identity_cli.org_app, name="org")
     app.add_typer(identity_cli.user_app, name="user")
     app.add_typer(identity_cli.key_app, name="key")
+    app.add_typer(intel_cli.intel_app, name="intel")
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -68,7 +70,9 @@ def run(argv: list[str] | None = None) -> None:
         )
         raise SystemExit(EXIT_ERROR) from None
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # click returns the code of an Exit in this mode
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except HerdsecError as exc:
         from herdsec.core.i18n import gettext
 

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted by the JSON API and forms (bytes); 413 above."
     )
+    max_upload_bytes: int = Field(
+        1_073_741_824,
+        ge=1024,
+        description="Largest upload for bulk endpoints such as STIX bundle ingest (bytes); 413 above.",
+    )
+    correlation_limit: int = Field(
+        100, ge=2, description="A value carried by more objects than this is flagged as over-correlating."
+    )
     session_hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime of a web login session, in hours.")
     secure_cookies: bool = Field(
         False, description="Mark cookies `Secure` (set true when the hub is served over HTTPS)."

@@ -29,18 +29,34 @@ def system_principal(label: str = "cli") -> Principal:
     return Principal(org_id=0, org_name="", role=Role.ADMIN, label=label, is_coordinator=True)
 
 
+def org_principal(session: Session, org_id: int, label: str) -> Principal:
+    """The hub operator acting for one organization at the command line (as that organization's admin)."""
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise AuthenticationRequired(N_("no organization with id %(id)s"), id=org_id)
+    return _principal(session, None, org, Role.ADMIN, label_override=label)
+
+
 def viewer_for(principal: Principal, *, bulk: bool = False) -> Viewer:
     """The visibility audience of a member principal."""
     return Viewer.member(principal.org_id, principal.group_ids, bulk=bulk)
 
 
-def _principal(session: Session, user: User | None, org: Organization, role: Role, **extra: object) -> Principal:
+def _principal(
+    session: Session,
+    user: User | None,
+    org: Organization,
+    role: Role,
+    label_override: str | None = None,
+    **extra: object,
+) -> Principal:
+    label = f"{user.email if user else 'key ' + str(extra.get('api_key_prefix'))} ({org.name})"
     return Principal(
         org_id=org.id,
         org_name=org.name,
         role=role,
         user_id=user.id if user else None,
-        label=f"{user.email if user else 'key ' + str(extra.get('api_key_prefix'))} ({org.name})",
+        label=label_override or label,
         is_coordinator=bool(user and user.is_coordinator),
         is_lab_evaluator=bool(user and user.is_lab_evaluator),
         group_ids=group_ids_of(session, org.id),

@@ -41,17 +41,21 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
 class BodyLimit:
     """Refuse bodies over the limit with 413: by Content-Length up front, by counting while streaming otherwise."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: tuple[str, ...] = (), upload_bytes: int = 0) -> None:
+        self.app, self.default, self.uploads, self.upload_bytes = app, max_bytes, uploads, upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if self.uploads and scope["path"].startswith(self.uploads) else self.default
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
-        detail = gettext(N_("the request body is larger than %(max)d bytes")) % {"max": self.max_bytes}
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+        detail = gettext(N_("the request body is larger than %(max)d bytes")) % {"max": limit}
+        if length is not None and length.isdigit() and int(length) > limit:
             await _send_problem(send, 413, N_("Payload too large"), detail)
             return
         seen = 0
@@ -65,7 +69,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     # Answer 413 now and tell the application the client went away (frameworks turn exceptions
                     # raised here into 400s); whatever it sends afterwards is dropped.
                     refused = True

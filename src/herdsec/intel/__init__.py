@@ -1,0 +1,1 @@
+"""Threat sharing: the STIX 2.1 store, indicators, sightings, correlation, lookup."""

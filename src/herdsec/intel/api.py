@@ -1,0 +1,73 @@
+"""JSON API of the intel module, under ``/api/v1/intel``."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import IO, Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from herdsec.identity import Principal
+from herdsec.intel import service
+from herdsec.intel.schemas import IngestStatus, LookupResult, SightingIn, SightingRecorded
+from herdsec.web.deps import api_principal, transaction
+
+router = APIRouter(prefix="/intel", tags=["intel"])
+Caller = Annotated[Principal, Depends(api_principal)]
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+@router.post("/bundles", response_model=IngestStatus, summary="Share a STIX 2.1 bundle")
+async def post_bundle(
+    request: Request,
+    caller: Caller,
+    tlp: Annotated[str | None, Query(description="TLP for objects that carry no marking (default amber).")] = None,
+    distribution: Annotated[
+        str | None,
+        Query(description="organization, community (default), connected, all or sharing-group:<id>."),
+    ] = None,
+) -> IngestStatus:
+    """Valid objects are stored, invalid ones reported with their index, id and reason; the body is streamed to a
+    temporary file and parsed incrementally, so its size is bounded by HERDSEC_MAX_UPLOAD_BYTES, not memory."""
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed below
+    try:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+
+        def work() -> IngestStatus:
+            with transaction(request) as session:
+                return service.ingest_bundle(session, caller, spool, tlp=tlp, distribution=distribution)
+
+        return await run_in_threadpool(work)
+    finally:
+        spool.close()
+
+
+@router.get("/lookup", response_model=LookupResult, summary="Every visible object that carries a value")
+def lookup(
+    request: Request,
+    caller: Caller,
+    value: Annotated[str, Query(min_length=1, max_length=4096, description="IP, domain, URL, hash, …")],
+    type: Annotated[str | None, Query(description="Value type, when it cannot be guessed.")] = None,
+) -> LookupResult:
+    limit = request.app.state.settings.correlation_limit
+    with transaction(request) as session:
+        return service.lookup(session, caller, value, type_hint=type, limit=limit)
+
+
+@router.post("/sightings", response_model=SightingRecorded, status_code=201, summary="Report a sighting")
+def post_sighting(request: Request, caller: Caller, body: SightingIn) -> SightingRecorded:
+    """By value (every visible indicator carrying it) or by object id; kind sighting, false-positive or
+    expiration. Counts and first/last seen only: never log lines."""
+    with transaction(request) as session:
+        return service.record_sighting(session, caller, body)
+
+
+@router.get("/objects/{stix_id}", summary="The current version of a visible object, as STIX JSON")
+def get_object(request: Request, caller: Caller, stix_id: str) -> Response:
+    with transaction(request) as session:
+        data = service.get_object(session, caller, stix_id)
+    return Response(data, media_type="application/stix+json;version=2.1")

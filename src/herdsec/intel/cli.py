@@ -1,0 +1,188 @@
+"""``herdsec intel``: import files into the hub and look values up, from the command line."""
+
+from __future__ import annotations
+
+import getpass
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from sqlalchemy.orm import Session
+
+from herdsec import identity
+from herdsec.core.errors import N_, InvalidInput
+from herdsec.intel import service
+from herdsec.intel.indicators import pattern_for
+from herdsec.ioc.normalise import detect
+from herdsec.ioc.refang import refang
+from herdsec.ioc.types import IocType, Value
+
+intel_app = typer.Typer(help="Threat intelligence: share and look up indicators.", no_args_is_help=True)
+
+
+@contextmanager
+def _session(ctx: typer.Context) -> Iterator[Session]:
+    from herdsec.cli.context import settings_from
+    from herdsec.core.db import Database
+
+    db = Database.from_url(settings_from(ctx).database_url)
+    try:
+        with db.transaction() as session:
+            yield session
+    finally:
+        db.dispose()
+
+
+class _Progress(io.RawIOBase):
+    """A file that advances a progress bar as it is read."""
+
+    def __init__(self, raw: IO[bytes], advance: Any) -> None:
+        self.raw, self.advance = raw, advance
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.advance(len(data))
+        return len(data)
+
+
+def _format_of(path: Path, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip()
+    return "stix" if head.startswith(b"{") else "txt"
+
+
+def _values_from_text(path: Path) -> tuple[list[Value], list[str]]:
+    """One value per line (defanged values refanged, types detected); blank lines and # comments skipped."""
+    values: list[Value] = []
+    problems: list[str] = []
+    with path.open(encoding="utf-8-sig", errors="strict") as handle:
+        try:
+            lines = list(handle)
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(N_("not UTF-8 text: %(reason)s"), where=str(path), reason=str(exc)) from None
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        value = detect(refang(text))
+        if value is None or value.problem is not None or (pattern_for(value) is None and value.type is not IocType.CVE):
+            reason = value.problem if value is not None and value.problem else "not an indicator"
+            problems.append(f"{path}:{number}: {reason}: {text[:80]}")
+            continue
+        values.append(value)
+    return values, problems
+
+
+@intel_app.command("import")
+def import_files(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="STIX 2.1 bundles (.json) or plain lists of values.", exists=True, dir_okay=False, readable=True
+        ),
+    ],
+    org: Annotated[str, typer.Option(help="The sharing organization (name or id).")],
+    tlp: Annotated[
+        str, typer.Option(help="clear, green, amber, amber+strict or red: for objects without marking.")
+    ] = "amber",
+    distribution: Annotated[
+        str, typer.Option(help="organization, community, connected, all or sharing-group:<id>.")
+    ] = "community",
+    fmt: Annotated[str, typer.Option("--format", help="auto, stix or txt.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print each file's status as JSON.")] = False,
+) -> None:
+    """Share files with the hub as ORG. Invalid objects are reported; the rest is stored."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    if fmt not in ("auto", "stix", "txt"):
+        raise InvalidInput(N_("unknown format %(value)r; expected auto, stix or txt"), where="--format", value=fmt)
+    failed = 0
+    for path in files:
+        with _session(ctx) as s:
+            target = identity.find_org(s, org)
+            actor = identity.org_principal(s, target.id, f"cli:{getpass.getuser()} for {target.name}")
+            kind = _format_of(path, fmt)
+            if kind == "txt":
+                values, problems = _values_from_text(path)
+                for problem in problems:
+                    typer.echo(problem, err=True)
+                status = service.share_values(
+                    s, actor, values, tlp=tlp, distribution=distribution, source=f"cli:{path.name}"
+                )
+            else:
+                size = path.stat().st_size
+                with (
+                    path.open("rb") as raw,
+                    Progress(
+                        "[progress.description]{task.description}",
+                        BarColumn(),
+                        DownloadColumn(),
+                        TransferSpeedColumn(),
+                        TimeRemainingColumn(),
+                        transient=True,
+                        disable=size < 4 * 1024 * 1024,
+                    ) as bar,
+                ):
+                    task = bar.add_task(path.name, total=size)
+                    reader = io.BufferedReader(_Progress(raw, lambda n, t=task: bar.advance(t, n)), 1 << 20)
+                    status = service.ingest_bundle(
+                        s, actor, reader, tlp=tlp, distribution=distribution, source=f"cli:{path.name}"
+                    )
+        failed += status.failure_count
+        if as_json:
+            typer.echo(status.model_dump_json())
+        else:
+            typer.echo(
+                f"{path}: {status.total_count} objects, {status.stored_count} stored, "
+                f"{status.success_count - status.stored_count} already known, {status.failure_count} refused"
+            )
+            for failure in status.failures[:50]:
+                typer.echo(f"{path}: object {failure.index} ({failure.id or 'no id'}): {failure.reason}", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@intel_app.command("lookup")
+def lookup(
+    ctx: typer.Context,
+    value: Annotated[str, typer.Argument(help="An IP, domain, URL, e-mail, hash, CVE… (defanged is fine).")],
+    as_org: Annotated[str, typer.Option("--as-org", help="Look up with what this organization may see.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every object carrying VALUE that the organization may see. Exit 1 when there is none."""
+    with _session(ctx) as s:
+        target = identity.find_org(s, as_org)
+        actor = identity.org_principal(s, target.id, f"cli:{getpass.getuser()} as {target.name}")
+        result = service.lookup(s, actor, value)
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(
+            f"{result.value_type} {result.value}: {len(result.matches)} match(es)"
+            + (" (over-correlating, truncated)" if result.over_correlating else "")
+        )
+        for m in result.matches:
+            flags = f" warninglists={','.join(m.warninglists)}" if m.warninglists else ""
+            typer.echo(f"  {m.id}  {m.type}  TLP:{m.tlp.upper()}  {m.creator or ''}  {m.modified}{flags}")
+    if not result.matches:
+        raise typer.Exit(1)

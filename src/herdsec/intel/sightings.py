@@ -1,0 +1,148 @@
+"""Sightings: members report that they saw an indicator again (or that it is a false positive, or expired)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from herdsec import identity
+from herdsec.core.clock import utcnow
+from herdsec.core.errors import N_, InvalidInput, NotFound, PermissionDenied
+from herdsec.identity import Principal, Role
+from herdsec.intel.access import visible_objects
+from herdsec.intel.extract import value_key
+from herdsec.intel.models import Observable, Sighting, StixObject
+from herdsec.intel.schemas import SightingIn, SightingRecorded, SightingSummary
+
+
+def record(session: Session, actor: Principal, data: SightingIn, *, source: str = "api") -> SightingRecorded:
+    """Record a sighting on every visible current indicator the report names (by value or by id)."""
+    from herdsec.intel.lookup import parse_query
+
+    if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
+        raise PermissionDenied(N_("reporting sightings needs the analyst or admin role in a member organization"))
+    if (data.value is None) == (data.object_id is None):
+        raise InvalidInput(N_("give either a value or an object_id"), where="value")
+    now = utcnow()
+    last = data.last_seen or now
+    first = data.first_seen or last
+    if first > last:
+        raise InvalidInput(N_("first_seen is later than last_seen"), where="first_seen")
+    visible = visible_objects(identity.viewer_for(actor))
+    query = select(StixObject.id, StixObject.stix_id).where(StixObject.current.is_(True), visible)
+    if data.object_id is not None:
+        query = query.where(StixObject.stix_id == data.object_id)
+    else:
+        value = parse_query(data.value or "", data.type)
+        query = (
+            query.join(Observable, Observable.object_id == StixObject.id)
+            .where(Observable.type == value.type.value, Observable.value_key == value_key(value.value))
+            .distinct()
+        )
+    targets = session.execute(query).all()
+    if not targets:
+        raise NotFound(N_("no visible indicator carries this value or id"), where="value")
+    session.execute(
+        insert(Sighting),
+        [
+            {
+                "object_id": pk,
+                "stix_id": sid,
+                "org_id": actor.org_id,
+                "kind": data.kind,
+                "count": data.count,
+                "first_seen": first,
+                "last_seen": last,
+                "created_at": now,
+                "source": source,
+            }
+            for pk, sid in targets
+        ],
+    )
+    identity.audit_record(
+        session,
+        actor,
+        "intel.sighting",
+        "object",
+        targets[0][1],
+        target_org_id=actor.org_id,
+        kind=data.kind,
+        count=data.count,
+        objects=len(targets),
+    )
+    return SightingRecorded(recorded=len(targets), objects=[sid for _pk, sid in targets])
+
+
+def from_stix(obj: dict[str, Any], org_id: int, now: datetime) -> dict[str, Any]:
+    """The sightings-table row of a STIX ``sighting`` object shared by ``org_id``."""
+    from herdsec.intel.stix import parse_timestamp
+
+    last = parse_timestamp(obj.get("last_seen")) or parse_timestamp(obj.get("modified")) or now
+    first = parse_timestamp(obj.get("first_seen")) or last
+    count = obj.get("count")
+    return {
+        "stix_id": obj["sighting_of_ref"],
+        "org_id": org_id,
+        "kind": "sighting",
+        "count": count if isinstance(count, int) and count >= 0 else 1,
+        "first_seen": first,
+        "last_seen": last,
+        "created_at": now,
+        "sighting_stix_id": obj["id"],
+        "source": "stix",
+    }
+
+
+def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> dict[str, SightingSummary]:
+    """Sighting summaries of visible objects (``stix_id`` → creator org id), keyed by ``stix_id``."""
+    if not objects:
+        return {}
+    rows = session.execute(
+        select(
+            Sighting.stix_id, Sighting.org_id, Sighting.kind, Sighting.count, Sighting.first_seen, Sighting.last_seen
+        ).where(Sighting.stix_id.in_(sorted(objects)))
+    ).all()
+    orgs = {o.id: o for o in identity.list_orgs(session)} if rows else {}
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.stix_id].append(row)
+    result: dict[str, SightingSummary] = {}
+    for stix_id, items in grouped.items():
+        seen = [r for r in items if r.kind == "sighting"]
+        reporters = {r.org_id for r in seen}
+        may_name = actor.is_coordinator or objects[stix_id] == actor.org_id
+        result[stix_id] = SightingSummary(
+            count=sum(r.count for r in seen),
+            organizations=len(reporters),
+            false_positives=sum(1 for r in items if r.kind == "false-positive"),
+            expirations=sum(1 for r in items if r.kind == "expiration"),
+            first_seen=min((r.first_seen for r in seen), default=None),
+            last_seen=max((r.last_seen for r in seen), default=None),
+            by_sector=dict(Counter(orgs[o].sector or "?" for o in reporters if o in orgs)),
+            by_province=dict(Counter(orgs[o].province or "?" for o in reporters if o in orgs)),
+            reporters=sorted(orgs[o].name for o in reporters if o in orgs) if may_name else None,
+        )
+    return result
+
+
+def decay_inputs(session: Session, stix_ids: list[str]) -> dict[str, tuple[datetime | None, int, datetime | None]]:
+    """Per object: (newest sighting, false-positive reports, earliest expiration report)."""
+    out: dict[str, tuple[datetime | None, int, datetime | None]] = {}
+    if not stix_ids:
+        return out
+    for sid, kind, last in session.execute(
+        select(Sighting.stix_id, Sighting.kind, Sighting.last_seen).where(Sighting.stix_id.in_(stix_ids))
+    ):
+        newest, fps, expired = out.get(sid, (None, 0, None))
+        if kind == "sighting":
+            newest = last if newest is None or last > newest else newest
+        elif kind == "false-positive":
+            fps += 1
+        else:
+            expired = last if expired is None or last < expired else expired
+        out[sid] = (newest, fps, expired)
+    return out
