@@ -7,6 +7,7 @@ import importlib
 
 BENCHMARKS = {
     "visibility": "benchmarks.bench_visibility",
+    "ingest": "benchmarks.bench_ingest",
 }
 
 
@@ -14,10 +15,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--sizes",
+        type=lambda t: [int(x) for x in t.split(",")],
+        default=None,
+        help="comma-separated sizes for the ingest benchmark (default 100000,1000000)",
+    )
     args = parser.parse_args()
     for name in args.names or list(BENCHMARKS):
         print(f"== {name} ==", flush=True)
-        importlib.import_module(BENCHMARKS[name]).run(quick=args.quick)
+        module = importlib.import_module(BENCHMARKS[name])
+        if name == "ingest":
+            module.run(quick=args.quick, sizes=args.sizes)
+        else:
+            module.run(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -240,3 +241,27 @@ def test_the_oasis_example_bundles_ingest_cleanly(session: Session) -> None:
             document = bundle(document)
         status = service.ingest_bundle(session, a.principal, io.BytesIO(json.dumps(document).encode()))
         assert status.failure_count == 0, (path.name, status.failures[:3])
+
+
+def test_large_files_are_prepared_in_a_second_process(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from herdsec.intel import prepare
+
+    monkeypatch.setattr(prepare, "PARALLEL_MIN_BYTES", 0)  # any file counts as large
+    a = make_member(session, "analyst")
+    good = tmp_path / "bundle.json"
+    good.write_text(
+        json.dumps(
+            bundle(*[indicator(f"192.0.2.{i}") for i in range(1, 40)], indicator(pattern="[ipv4-addr:value = 'x'"))
+        )
+    )
+    with good.open("rb") as handle:
+        status = service.ingest_bundle(session, a.principal, handle)
+    assert (status.stored_count, status.failure_count) == (39, 1) and status.failures[0].index == 39
+    assert service.lookup(session, a.principal, "192.0.2.39").matches
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"type": "bundle", "objects": [\n' + json.dumps(indicator("192.0.2.200")) + ",\n{]}")
+    with broken.open("rb") as handle, pytest.raises(InvalidInput) as info:
+        service.ingest_bundle(session, a.principal, handle)
+    assert info.value.where == "line 3, column 2"

@@ -20,17 +20,35 @@ from sqlalchemy.orm import Session
 
 from herdsec import identity
 from herdsec.core import counters
+from herdsec.core.bulk import db_datetime, insert_rows
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput, PermissionDenied
 from herdsec.identity import Principal, Role
-from herdsec.identity.visibility import Distribution, Tlp, effective_tlp, normalise_marking
-from herdsec.intel import sightings, stix
-from herdsec.intel.extract import ObjectRejected, value_key, values_of
-from herdsec.intel.models import Observable, Sighting, StixObject
+from herdsec.identity.visibility import Distribution, Tlp
+from herdsec.intel import sightings
+from herdsec.intel.models import Sighting, StixObject
+from herdsec.intel.prepare import BATCH, Prepared, Refused, SyntaxProblem, prepared_batches
 from herdsec.intel.schemas import IngestFailure, IngestStatus
-from herdsec.ioc.warninglists import WarninglistSet, shipped
 
-BATCH = 2000
+OBJECT_COLUMNS = (
+    "id",
+    "seq",
+    "stix_id",
+    "type",
+    "spec_version",
+    "created",
+    "modified",
+    "date_added",
+    "current",
+    "revoked",
+    "creator_org_id",
+    "tlp",
+    "distribution",
+    "sharing_group_id",
+    "name",
+    "data",
+)
+OBSERVABLE_COLUMNS = ("object_id", "type", "value_key", "value", "problem", "warninglists")
 MAX_FAILURES_LISTED = 10_000
 SYNTAX_DETAIL_LIMIT = 64 * 1024 * 1024  # re-read files up to this size to give the line and column of an error
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -53,29 +71,14 @@ class Audience:
         return cls(level, dist, group)
 
 
-@dataclass(slots=True)
-class _Row:
-    index: int
-    stix_id: str
-    obj_type: str
-    modified: datetime
-    created: datetime | None
-    revoked: bool
-    tlp: int
-    name: str | None
-    data: str
-    values: list[Any]
-
-
 @dataclass
 class _Run:
     session: Session
     actor: Principal
     audience: Audience
-    warninglists: WarninglistSet
     status: IngestStatus = field(default_factory=IngestStatus)
     statements: set[str] = field(default_factory=set)
-    pending: list[_Row] = field(default_factory=list)
+    pending: list[Prepared] = field(default_factory=list)
 
     def fail(self, index: int, obj: object, reason: str) -> None:
         self.status.failure_count += 1
@@ -94,21 +97,28 @@ def ingest_bundle(
     tlp: str | None = None,
     distribution: str | None = None,
     source: str = "bundle",
+    parallel: bool = True,
 ) -> IngestStatus:
-    """Store the objects of a STIX 2.1 bundle shared by ``actor``'s organization (analysts and admins)."""
+    """Store the objects of a STIX 2.1 bundle shared by ``actor``'s organization (analysts and admins).
+
+    Large bundles on disk are read and validated in a second process while this one writes (both cores)."""
     if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
         raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
-    run = _Run(session, actor, Audience.parse(actor, tlp, distribution), shipped())
+    run = _Run(session, actor, Audience.parse(actor, tlp, distribution))
     run.statements = _known_statements(session)
     stream = _seekable(stream)
     _check_header(stream)
     try:
-        for index, obj in enumerate(ijson.items(stream, "objects.item", use_float=True)):
-            run.status.total_count += 1
-            _accept(run, index, obj)
+        for batch in prepared_batches(stream, run.audience.tlp, run.statements, parallel=parallel):
+            for item in batch:
+                run.status.total_count += 1
+                if isinstance(item, Refused):
+                    run.fail(item.index, {"id": item.id}, item.reason)
+                else:
+                    run.pending.append(item)
             if len(run.pending) >= BATCH:
                 _flush(run)
-    except ijson.JSONError as exc:
+    except SyntaxProblem as exc:
         raise _syntax_error(stream, exc) from None
     _flush(run)
     run.status.success_count = run.status.total_count - run.status.failure_count
@@ -204,39 +214,6 @@ def _known_statements(session: Session) -> set[str]:
     return {sid for sid, data in rows if '"definition_type":"statement"' in data}
 
 
-def _accept(run: _Run, index: int, obj: Any) -> None:
-    problem = stix.check(obj)
-    if problem is not None:
-        run.fail(index, obj, problem)
-        return
-    try:
-        values = values_of(obj)
-    except ObjectRejected as exc:
-        run.fail(index, obj, exc.render())
-        return
-    if obj.get("type") == "marking-definition" and obj.get("definition_type") == "statement":
-        run.statements.add(obj["id"])
-    markings = [normalise_marking(m) for m in obj.get("object_marking_refs", [])]
-    if markings != obj.get("object_marking_refs", markings):
-        obj["object_marking_refs"] = markings
-    level = effective_tlp(markings, known_other=run.statements, default=run.audience.tlp)
-    modified = stix.version_key(obj) or EPOCH
-    run.pending.append(
-        _Row(
-            index=index,
-            stix_id=obj["id"],
-            obj_type=obj["type"],
-            modified=modified,
-            created=stix.parse_timestamp(obj.get("created")),
-            revoked=obj.get("revoked") is True,
-            tlp=int(level),
-            name=stix.display_name(obj),
-            data=orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode(),
-            values=values,
-        )
-    )
-
-
 # --- writing -----------------------------------------------------------------------------------------------------
 
 
@@ -256,7 +233,7 @@ def _flush(run: _Run) -> None:
         ):
             existing.setdefault(sid, []).append((pk, modified, current, owner))
     newest: dict[str, datetime] = {sid: max(v[1] for v in versions) for sid, versions in existing.items()}
-    accepted: list[_Row] = []
+    accepted: list[Prepared] = []
     seen_versions: set[tuple[str, datetime]] = {(sid, v[1]) for sid, versions in existing.items() for v in versions}
     for row in rows:
         versions = existing.get(row.stix_id, [])
@@ -282,27 +259,35 @@ def _flush(run: _Run) -> None:
     counters.advance_to(session, "stix_added_us", base_us + len(accepted) - 1)
     first_seq = top - len(accepted) + 1
     audience = run.audience
-    params = [
-        {
-            "seq": first_seq + i,
-            "stix_id": row.stix_id,
-            "type": row.obj_type,
-            "spec_version": "2.1",
-            "created": row.created,
-            "modified": row.modified,
-            "date_added": EPOCH + timedelta(microseconds=base_us + i),
-            "current": row.modified == newest[row.stix_id],
-            "revoked": row.revoked,
-            "creator_org_id": run.actor.org_id,
-            "tlp": row.tlp,
-            "distribution": audience.distribution.value,
-            "sharing_group_id": audience.sharing_group_id,
-            "name": row.name,
-            "data": row.data,
-        }
-        for i, row in enumerate(accepted)
-    ]
-    pks = session.scalars(insert(StixObject).returning(StixObject.id, sort_by_parameter_order=True), params).all()
+    dialect = session.get_bind().dialect.name
+    # The counter lock serialises writers, so the sequence number is also a safe primary key: no RETURNING.
+    pks = list(range(first_seq, top + 1))
+    insert_rows(
+        session,
+        "stix_objects",
+        OBJECT_COLUMNS,
+        [
+            (
+                pk,
+                pk,
+                row.stix_id,
+                row.obj_type,
+                "2.1",
+                db_datetime(dialect, row.created),
+                db_datetime(dialect, row.modified),
+                db_datetime(dialect, EPOCH + timedelta(microseconds=base_us + i)),
+                row.modified == newest[row.stix_id],
+                row.revoked,
+                run.actor.org_id,
+                row.tlp,
+                audience.distribution.value,
+                audience.sharing_group_id,
+                row.name,
+                row.data,
+            )
+            for i, (pk, row) in enumerate(zip(pks, accepted, strict=True))
+        ],
+    )
     superseded = [
         pk
         for sid, versions in existing.items()
@@ -315,28 +300,16 @@ def _flush(run: _Run) -> None:
         )
     observables = []
     for pk, row in zip(pks, accepted, strict=True):
-        for value in row.values:
-            hits = run.warninglists.match(value)
-            flagged = ",".join(sorted({h.list_name for h in hits}))[:400] or None
-            if flagged or value.problem:
+        for value_type, value, key, problem, flagged in row.values:
+            if flagged or problem:
                 run.status.flagged_values += 1
-            observables.append(
-                {
-                    "object_id": pk,
-                    "type": value.type.value,
-                    "value_key": value_key(value.value),
-                    "value": value.value,
-                    "problem": value.problem[:200] if value.problem else None,
-                    "warninglists": flagged,
-                }
-            )
-    if observables:
-        session.execute(insert(Observable), observables)
+            observables.append((pk, value_type, key, value, problem, flagged))
+    insert_rows(session, "observables", OBSERVABLE_COLUMNS, observables)
     _record_stix_sightings(run, [row for row in accepted if row.obj_type == "sighting"])
     run.status.stored_count += len(accepted)
 
 
-def _record_stix_sightings(run: _Run, rows: list[_Row]) -> None:
+def _record_stix_sightings(run: _Run, rows: list[Prepared]) -> None:
     """STIX sighting objects also count in the sightings table (who saw what, when)."""
     if not rows:
         return

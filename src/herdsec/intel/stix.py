@@ -94,14 +94,10 @@ def category(obj_type: str) -> str:
 
 def parse_timestamp(value: object) -> datetime | None:
     """A STIX timestamp (RFC 3339, UTC, ``Z``) as an aware datetime (sub-microsecond digits are truncated)."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or TS_RE.match(value) is None:
         return None
-    match = TS_RE.match(value)
-    if match is None:
-        return None
-    frac = (match.group(2) or ".0")[1:7].ljust(6, "0")
     try:
-        return datetime.fromisoformat(match.group(1)).replace(microsecond=int(frac), tzinfo=UTC)
+        return datetime.fromisoformat(value)  # the regex made sure it is strict RFC 3339 in UTC
     except ValueError:
         return None
 
@@ -117,21 +113,32 @@ def is_identifier(value: object) -> bool:
 
 
 def _depth_and_size_problem(obj: dict[str, Any]) -> str | None:
-    """Iterative (no recursion) walk: nesting depth and oversized strings."""
-    stack: list[tuple[Any, int]] = [(obj, 1)]
+    """Iterative (no recursion) walk over containers only: nesting depth and oversized strings."""
+    stack: list[tuple[Any, int]] = []
+    for key, value in obj.items():
+        if isinstance(value, str):
+            if len(value) > MAX_STRING:
+                return f"a string is longer than {MAX_STRING:,} characters"
+        elif isinstance(value, dict | list):
+            stack.append((value, 2))
+        if len(key) > 250:
+            return "a property name is longer than 250 characters"
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             return f"nested deeper than {MAX_DEPTH} levels"
         if isinstance(node, dict):
-            for key, value in node.items():
-                if len(key) > 250:
-                    return "a property name is longer than 250 characters"
+            if any(len(k) > 250 for k in node):
+                return "a property name is longer than 250 characters"
+            children = node.values()
+        else:
+            children = node
+        for value in children:
+            if isinstance(value, str):
+                if len(value) > MAX_STRING:
+                    return f"a string is longer than {MAX_STRING:,} characters"
+            elif isinstance(value, dict | list):
                 stack.append((value, depth + 1))
-        elif isinstance(node, list):
-            stack.extend((item, depth + 1) for item in node)
-        elif isinstance(node, str) and len(node) > MAX_STRING:
-            return f"a string is longer than {MAX_STRING:,} characters"
     return None
 
 

@@ -1,0 +1,165 @@
+"""Turning parsed STIX objects into rows ready to store (pure CPU work: validation, values, markings, JSON).
+
+This is most of an ingest's work, so it can run in a second process while the first one writes to the database
+(:func:`prepared_batches` with ``parallel=True``): both cores are used on large bundles.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import ijson  # type: ignore[import-untyped]
+import orjson
+
+from herdsec.identity.visibility import Tlp, effective_tlp, normalise_marking
+from herdsec.intel import stix
+from herdsec.intel.extract import ObjectRejected, value_key, values_of
+from herdsec.ioc.warninglists import WarninglistSet, shipped
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BATCH = 5000
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this a second process costs more than it saves
+
+
+@dataclass(slots=True)
+class Prepared:
+    index: int
+    stix_id: str
+    obj_type: str
+    modified: datetime
+    created: datetime | None
+    revoked: bool
+    tlp: int
+    name: str | None
+    data: str
+    values: list[tuple[str, str, str, str | None, str | None]]  # type, value, key, problem, warninglists
+
+
+@dataclass(slots=True)
+class Refused:
+    index: int
+    id: str | None
+    reason: str
+
+
+class SyntaxProblem(Exception):
+    """The JSON broke while streaming (raised in the reading process, re-raised in the writing one)."""
+
+
+class Preparer:
+    def __init__(self, default_tlp: Tlp, statements: set[str], warninglists: WarninglistSet) -> None:
+        self.default_tlp, self.statements, self.match = default_tlp, set(statements), warninglists.match
+
+    def __call__(self, index: int, obj: Any) -> Prepared | Refused:
+        problem = stix.check(obj)
+        if problem is not None:
+            obj_id = obj.get("id") if isinstance(obj, dict) else None
+            return Refused(index, obj_id if isinstance(obj_id, str) else None, problem)
+        try:
+            values = values_of(obj)
+        except ObjectRejected as exc:
+            return Refused(index, obj["id"], exc.render())
+        if obj["type"] == "marking-definition" and obj.get("definition_type") == "statement":
+            self.statements.add(obj["id"])
+        refs = obj.get("object_marking_refs")
+        if refs:
+            markings = [normalise_marking(m) for m in refs]
+            if markings != refs:
+                obj["object_marking_refs"] = markings
+            level = effective_tlp(markings, known_other=self.statements, default=self.default_tlp)
+        else:
+            level = self.default_tlp
+        rows = []
+        for value in values:
+            hits = self.match(value)
+            flagged = ",".join(sorted({h.list_name for h in hits}))[:400] if hits else None
+            rows.append(
+                (
+                    value.type.value,
+                    value.value,
+                    value_key(value.value),
+                    value.problem[:200] if value.problem else None,
+                    flagged,
+                )
+            )
+        return Prepared(
+            index=index,
+            stix_id=obj["id"],
+            obj_type=obj["type"],
+            modified=stix.version_key(obj) or EPOCH,
+            created=stix.parse_timestamp(obj.get("created")),
+            revoked=obj.get("revoked") is True,
+            tlp=int(level),
+            name=stix.display_name(obj),
+            data=orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode(),
+            values=rows,
+        )
+
+
+def prepare_stream(stream: IO[bytes], preparer: Preparer, batch: int = BATCH) -> Iterator[list[Prepared | Refused]]:
+    """Batches of prepared objects from a bundle's ``objects`` list, read incrementally."""
+    items: list[Prepared | Refused] = []
+    try:
+        for index, obj in enumerate(ijson.items(stream, "objects.item", use_float=True)):
+            items.append(preparer(index, obj))
+            if len(items) >= batch:
+                yield items
+                items = []
+    except ijson.JSONError as exc:
+        raise SyntaxProblem(str(exc)) from None
+    if items:
+        yield items
+
+
+def _worker(path: str, offset: int, default_tlp: int, statements: set[str], queue: Any) -> None:
+    try:
+        preparer = Preparer(Tlp(default_tlp), statements, shipped())
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            for items in prepare_stream(handle, preparer):
+                queue.put(items)
+    except SyntaxProblem as exc:
+        queue.put(("syntax", str(exc)))
+    except BaseException as exc:
+        queue.put(("error", repr(exc)))
+    finally:
+        queue.put(None)
+
+
+def _path_of(stream: IO[bytes]) -> str | None:
+    name = getattr(stream, "name", None)
+    return name if isinstance(name, str) and os.path.isfile(name) else None
+
+
+def prepared_batches(
+    stream: IO[bytes], default_tlp: Tlp, statements: set[str], *, parallel: bool = True
+) -> Iterator[list[Prepared | Refused]]:
+    """Prepared objects in batches; in a second process when the bundle is a large file on disk."""
+    path = _path_of(stream)
+    size = os.path.getsize(path) if path else 0
+    if not (parallel and path and size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1):
+        yield from prepare_stream(stream, Preparer(default_tlp, statements, shipped()))
+        return
+    context = multiprocessing.get_context("spawn")  # never fork a threaded server
+    queue = context.Queue(maxsize=3)  # bounded: the reader cannot run far ahead of the writer (memory)
+    process = context.Process(
+        target=_worker, args=(path, stream.tell(), int(default_tlp), statements, queue), daemon=True
+    )
+    process.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, tuple):
+                kind, message = item
+                if kind == "syntax":
+                    raise SyntaxProblem(message)
+                raise RuntimeError(f"the bundle reader failed: {message}")
+            yield item
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=10)
