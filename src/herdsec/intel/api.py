@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from herdsec.core.pagination import Page
 from herdsec.identity import Principal
 from herdsec.intel import service
 from herdsec.intel.schemas import IngestStatus, LookupResult, SightingIn, SightingRecorded
+from herdsec.intel.search import Filters, ObjectSummary, search
 from herdsec.web.deps import api_principal, transaction
 
 router = APIRouter(prefix="/intel", tags=["intel"])
@@ -64,6 +67,29 @@ def post_sighting(request: Request, caller: Caller, body: SightingIn) -> Sightin
     expiration. Counts and first/last seen only: never log lines."""
     with transaction(request) as session:
         return service.record_sighting(session, caller, body)
+
+
+@router.get("/objects", response_model=Page[ObjectSummary], summary="Search visible objects")
+def search_objects(
+    request: Request,
+    caller: Caller,
+    type: str | None = None,
+    label: str | None = None,
+    technique: Annotated[str | None, Query(description="ATT&CK id, e.g. T1566 or T1566.001.")] = None,
+    org: Annotated[int | None, Query(description="Sharing organization id.")] = None,
+    since: Annotated[datetime | None, Query(description="Added at or after (ISO 8601).")] = None,
+    until: Annotated[datetime | None, Query(description="Added before (ISO 8601).")] = None,
+    tlp: str | None = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    next: str | None = None,
+) -> Page[ObjectSummary]:
+    """Newest first; follow ``next`` for older objects."""
+    filters = Filters(
+        type=type, label=label, technique=technique, org_id=org, since=since, until=until, tlp=tlp, min_score=min_score
+    )
+    with transaction(request) as session:
+        return search(session, caller, filters, limit=limit, cursor=next)
 
 
 @router.get("/objects/{stix_id}", summary="The current version of a visible object, as STIX JSON")

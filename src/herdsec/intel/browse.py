@@ -14,7 +14,7 @@ from herdsec import identity
 from herdsec.core.errors import N_, NotFound
 from herdsec.identity import Principal
 from herdsec.identity.visibility import Tlp
-from herdsec.intel import sightings
+from herdsec.intel import attack, sightings
 from herdsec.intel.access import visible_objects
 from herdsec.intel.models import Observable, Sighting, StixObject
 from herdsec.intel.schemas import SightingSummary
@@ -60,6 +60,7 @@ class ObjectDetail:
     values: list[ValueRow]
     sightings: SightingSummary | None
     versions: list[tuple[Any, bool]] = field(default_factory=list)
+    techniques: list[tuple[str, str]] = field(default_factory=list)  # (ATT&CK id, name)
 
 
 def _names(session: Session) -> dict[int, Any]:
@@ -165,6 +166,8 @@ def object_detail(session: Session, actor: Principal, stix_id: str, *, limit: in
     ).all()
     summary = sightings.summaries(session, actor, {obj.stix_id: obj.creator_org_id}).get(obj.stix_id)
     data = orjson.loads(obj.data)
+    cited = attack.techniques_of(session, stix_id)
+    names = attack.technique_names(session, cited)
     return ObjectDetail(
         _card(obj, orgs),
         data,
@@ -172,4 +175,5 @@ def object_detail(session: Session, actor: Principal, stix_id: str, *, limit: in
         values,
         summary,
         [(m, c) for m, c in versions],
+        [(t, names.get(t, "")) for t in cited],
     )

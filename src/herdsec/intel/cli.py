@@ -186,3 +186,16 @@ def lookup(
             typer.echo(f"  {m.id}  {m.type}  TLP:{m.tlp.upper()}  {m.creator or ''}  {m.modified}{flags}")
     if not result.matches:
         raise typer.Exit(1)
+
+
+@intel_app.command("attack")
+def attack(ctx: typer.Context) -> None:
+    """Load (or refresh) the MITRE ATT&CK techniques, tactics and groups shipped with HerdSec."""
+    from herdsec.intel import attack as attack_data
+
+    with _session(ctx) as s:
+        status = attack_data.load(s)
+    typer.echo(
+        f"ATT&CK: {status.total_count} objects, {status.stored_count} stored, "
+        f"{status.success_count - status.stored_count} already known"
+    )

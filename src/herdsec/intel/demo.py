@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from herdsec import identity
 from herdsec.core.clock import utcnow
 from herdsec.identity.visibility import TLP2_MARKINGS, Tlp
-from herdsec.intel import service
+from herdsec.intel import attack, service
 from herdsec.intel.indicators import object_for
 from herdsec.intel.schemas import SightingIn
 from herdsec.ioc.normalise import detect
@@ -60,7 +60,11 @@ CAMPAIGNS = [
 ]
 
 
+TECHNIQUES = {0: ["T1190", "T1486"], 1: ["T1566", "T1566.002"], 3: ["T1185"], 6: ["T1110"]}
+
+
 def seed(session: Session) -> None:
+    attack.load(session)
     orgs = identity.list_orgs(session)
     by_name = {o.name: o for o in orgs}
     from herdsec.identity.demo import GROUPS, ORGS

@@ -26,7 +26,7 @@ from herdsec.core.errors import N_, InvalidInput, PermissionDenied
 from herdsec.identity import Principal, Role
 from herdsec.identity.visibility import Distribution, Tlp
 from herdsec.intel import sightings
-from herdsec.intel.models import Sighting, StixObject
+from herdsec.intel.models import ObjectTag, Sighting, StixObject
 from herdsec.intel.prepare import BATCH, Prepared, Refused, SyntaxProblem, prepared_batches
 from herdsec.intel.schemas import IngestFailure, IngestStatus
 
@@ -306,7 +306,37 @@ def _flush(run: _Run) -> None:
             observables.append((pk, value_type, key, value, problem, flagged))
     insert_rows(session, "observables", OBSERVABLE_COLUMNS, observables)
     _record_stix_sightings(run, [row for row in accepted if row.obj_type == "sighting"])
+    _record_tags(run, accepted)
     run.status.stored_count += len(accepted)
+
+
+def _record_tags(run: _Run, rows: list[Prepared]) -> None:
+    """Labels and techniques for search; a relationship to an ATT&CK technique tags its source object."""
+    tags = {(row.stix_id, kind, value) for row in rows for kind, value in row.tags}
+    links = [row.technique_link for row in rows if row.technique_link is not None]
+    if links:
+        targets = sorted({target for _source, target in links})
+        known = dict(
+            run.session.execute(
+                select(ObjectTag.stix_id, ObjectTag.value).where(
+                    ObjectTag.kind == "technique", ObjectTag.stix_id.in_(targets)
+                )
+            ).all()
+        )
+        own = {row.stix_id: value for row in rows for kind, value in row.tags if kind == "technique"}
+        for source, target in links:
+            technique = known.get(target) or own.get(target)
+            if technique:
+                tags.add((source, "technique", technique))
+    if not tags:
+        return
+    rows_out = [{"stix_id": sid, "kind": kind, "value": value} for sid, kind, value in sorted(tags)]
+    dialect = run.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    run.session.execute(upsert(ObjectTag).on_conflict_do_nothing(), rows_out)
 
 
 def _record_stix_sightings(run: _Run, rows: list[Prepared]) -> None:

@@ -86,3 +86,18 @@ class Sighting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sighting_stix_id: Mapped[str | None] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(String(16))
+
+
+class ObjectTag(Base):
+    """Labels and ATT&CK techniques an object carries or is linked to (by relationship), for search."""
+
+    __tablename__ = "object_tags"
+    __table_args__ = (
+        UniqueConstraint("stix_id", "kind", "value"),
+        Index("ix_object_tags_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    stix_id: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(200))

@@ -15,8 +15,9 @@ from herdsec import identity
 from herdsec.core.errors import HerdsecError
 from herdsec.core.i18n import gettext
 from herdsec.identity import Principal, Role
-from herdsec.intel import browse, service
+from herdsec.intel import attack, browse, service
 from herdsec.intel.schemas import IngestStatus, LookupResult, SightingIn
+from herdsec.intel.search import Filters, search
 from herdsec.ioc.freetext import extract
 from herdsec.ioc.normalise import detect, normalise
 from herdsec.ioc.refang import refang
@@ -58,6 +59,36 @@ def lookup(request: Request, me: Member, value: str = "") -> Response:
         except HerdsecError as exc:
             error = exc.render(gettext)
     return render(request, "intel/lookup.html", status=422 if error else 200, query=value, result=result, error=error)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    me: Member,
+    type: str = "",
+    label: str = "",
+    technique: str = "",
+    tlp: str = "",
+    next: str | None = None,
+) -> Response:
+    filters = Filters(type=type or None, label=label or None, technique=technique or None, tlp=tlp or None)
+    error = None
+    page = None
+    try:
+        with transaction(request) as s:
+            page = search(s, me, filters, limit=50, cursor=next)
+            names = attack.technique_names(s, [technique.upper()]) if technique else {}
+    except HerdsecError as exc:
+        error, names = exc.render(gettext), {}
+    return render(
+        request,
+        "intel/search.html",
+        status=422 if error else 200,
+        page=page,
+        error=error,
+        form={"type": type, "label": label, "technique": technique, "tlp": tlp},
+        technique_name=names.get(technique.upper(), ""),
+    )
 
 
 @router.get("/objects/{stix_id}", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,8 @@ class Prepared:
     name: str | None
     data: str
     values: list[tuple[str, str, str, str | None, str | None]]  # type, value, key, problem, warninglists
+    tags: list[tuple[str, str]]  # (kind, value): labels and ATT&CK technique ids the object carries
+    technique_link: tuple[str, str] | None  # a relationship's (source id, attack-pattern id)
 
 
 @dataclass(slots=True)
@@ -98,7 +101,41 @@ class Preparer:
             name=stix.display_name(obj),
             data=orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode(),
             values=rows,
+            tags=tags_of(obj),
+            technique_link=_technique_link(obj),
         )
+
+
+TECHNIQUE_RE = re.compile(r"^T\d{4}(\.\d{3})?$")
+
+
+def tags_of(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """Labels (lowercased) and the ATT&CK techniques an object cites in its external references."""
+    tags: set[tuple[str, str]] = set()
+    labels = obj.get("labels")
+    if isinstance(labels, list):
+        tags.update(("label", label.strip().lower()[:200]) for label in labels if isinstance(label, str) and label)
+    refs = obj.get("external_references")
+    if isinstance(refs, list):
+        for ref in refs:
+            if not isinstance(ref, dict):
+                continue
+            source, ext = ref.get("source_name"), ref.get("external_id")
+            if (
+                isinstance(source, str)
+                and source.startswith("mitre")
+                and isinstance(ext, str)
+                and TECHNIQUE_RE.match(ext)
+            ):
+                tags.add(("technique", ext))
+    return sorted(tags)
+
+
+def _technique_link(obj: dict[str, Any]) -> tuple[str, str] | None:
+    target = obj.get("target_ref")
+    if obj["type"] == "relationship" and isinstance(target, str) and target.startswith("attack-pattern--"):
+        return (obj["source_ref"], target)
+    return None
 
 
 def prepare_stream(stream: IO[bytes], preparer: Preparer, batch: int = BATCH) -> Iterator[list[Prepared | Refused]]:
