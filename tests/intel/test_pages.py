@@ -81,3 +81,26 @@ def test_single_value_and_bundle_upload(client: TestClient, session: Session) ->
         files={"bundle": ("b.json", io.BytesIO(b'{"type": "bundle", "objects": [}'), "text/plain")},
     )
     assert broken.status_code == 422 and "line 1" in broken.text
+
+
+def test_a_report_page_lists_its_visible_objects(client: TestClient, session: Session) -> None:
+    a, b = make_member(session, "analyst"), make_member(session, "analyst")
+    shown, hidden = indicator("198.51.100.210"), indicator("198.51.100.211")
+    share(session, a.principal, shown, tlp="green")
+    share(session, a.principal, hidden, distribution="organization")
+    report = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": "report--8c0d5b8e-3b4e-4f7a-9d2e-0c6f1a2b3c4d",
+        "created": shown["created"],
+        "modified": shown["created"],
+        "name": "Báo cáo chiến dịch",
+        "published": shown["created"],
+        "object_refs": [shown["id"], hidden["id"]],
+    }
+    share(session, a.principal, report, tlp="green")
+    log_in(client, b, "/intel")
+    page = client.get(f"/intel/objects/{report['id']}").text
+    # the reader gets a link to what it may see; ids in the report's own JSON are the report's content
+    assert f'href="/intel/objects/{shown["id"]}"' in page
+    assert f'href="/intel/objects/{hidden["id"]}"' not in page

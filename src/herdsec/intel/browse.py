@@ -61,6 +61,7 @@ class ObjectDetail:
     sightings: SightingSummary | None
     versions: list[tuple[Any, bool]] = field(default_factory=list)
     techniques: list[tuple[str, str]] = field(default_factory=list)  # (ATT&CK id, name)
+    contents: list[ObjectCard] = field(default_factory=list)  # a report's or grouping's visible objects
 
 
 def _names(session: Session) -> dict[int, Any]:
@@ -72,7 +73,14 @@ def dashboard(session: Session, actor: Principal, *, latest: int = 15) -> Dashbo
     TLP; the latest shared objects; the most sighted."""
     visible = visible_objects(identity.viewer_for(actor))
     orgs = _names(session)
-    current = (StixObject.current.is_(True), visible)
+    reference = [o.id for o in orgs.values() if o.name == attack.REFERENCE_ORG]
+    # What members shared: not the ATT&CK reference data, not marking definitions and identities.
+    current = (
+        StixObject.current.is_(True),
+        visible,
+        StixObject.creator_org_id.not_in(reference),
+        StixObject.type.not_in(("marking-definition", "identity")),
+    )
     by_type = session.execute(
         select(StixObject.type, func.count()).where(*current).group_by(StixObject.type).order_by(func.count().desc())
     ).all()
@@ -166,6 +174,14 @@ def object_detail(session: Session, actor: Principal, stix_id: str, *, limit: in
     ).all()
     summary = sightings.summaries(session, actor, {obj.stix_id: obj.creator_org_id}).get(obj.stix_id)
     data = orjson.loads(obj.data)
+    refs = [r for r in data.get("object_refs", []) if isinstance(r, str)][:500]
+    contents = (
+        session.scalars(
+            select(StixObject).where(StixObject.stix_id.in_(refs), StixObject.current.is_(True), visible)
+        ).all()
+        if refs
+        else []
+    )
     cited = attack.techniques_of(session, stix_id)
     names = attack.technique_names(session, cited)
     return ObjectDetail(
@@ -176,4 +192,5 @@ def object_detail(session: Session, actor: Principal, stix_id: str, *, limit: in
         summary,
         [(m, c) for m, c in versions],
         [(t, names.get(t, "")) for t in cited],
+        [_card(o, orgs) for o in contents],
     )

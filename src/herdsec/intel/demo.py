@@ -87,6 +87,10 @@ def seed(session: Session) -> None:
             "report_types": ["threat-report"],
             "object_refs": refs,
             "object_marking_refs": [TLP2_MARKINGS[Tlp.parse(tlp)]],
+            "labels": ["demo", "phishing" if org_index == 1 else "malware"],
+            "external_references": [
+                {"source_name": "mitre-attack", "external_id": t} for t in TECHNIQUES.get(org_index, [])
+            ],
         }
         service.ingest_objects(session, actor, [report], tlp=tlp, distribution=distribution, source="demo")
     # A RED indicator only for the banking sharing group.
