@@ -27,6 +27,7 @@ def test_dashboard_lookup_and_detail(client: TestClient, session: Session) -> No
     assert found.status_code == 200 and found.text.count("/intel/objects/") == 2
     detail = client.get(f"/intel/objects/{first['id']}")
     assert detail.status_code == 200 and second["id"] in detail.text  # correlated through the shared value
+    assert 'class="chart-line"' in detail.text  # the score over time
     token = csrf(detail.text)
     sent = client.post(
         f"/intel/objects/{first['id']}/sightings", data={"kind": "sighting", "count": "4", "csrf_token": token}

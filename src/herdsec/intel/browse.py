@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ from herdsec import identity
 from herdsec.core.errors import N_, NotFound
 from herdsec.identity import Principal
 from herdsec.identity.visibility import Tlp
-from herdsec.intel import attack, sightings
+from herdsec.intel import attack, decay, sightings
 from herdsec.intel.access import visible_objects
 from herdsec.intel.models import Observable, Sighting, StixObject
 from herdsec.intel.schemas import SightingSummary
@@ -194,3 +195,55 @@ def object_detail(session: Session, actor: Principal, stix_id: str, *, limit: in
         [(t, names.get(t, "")) for t in cited],
         [_card(o, orgs) for o in contents],
     )
+
+
+@dataclass
+class ScoreHistory:
+    """Decay score of an indicator at evenly spaced times, from its start to the end of its lifetime."""
+
+    points: list[tuple[datetime, float]]
+    threshold: float
+    now_index: int
+    score: float  # now
+    expired: bool
+
+
+def score_history(
+    session: Session,
+    stix_id: str,
+    value_type: str | None,
+    data: dict[str, Any],
+    fallback_start: datetime,
+    steps: int = 48,
+) -> ScoreHistory:
+    """Past and projected score: each point uses only the sightings reported before it."""
+    from herdsec.core.clock import utcnow
+    from herdsec.intel.stix import parse_timestamp
+
+    reports = session.execute(
+        select(Sighting.kind, Sighting.last_seen).where(Sighting.stix_id == stix_id).order_by(Sighting.last_seen)
+    ).all()
+    start = parse_timestamp(data.get("valid_from")) or fallback_start
+    model = decay.model_for(value_type)
+    now = utcnow()
+    newest = max([start] + [seen for kind, seen in reports if kind == "sighting"])
+    end = max(now, newest) + timedelta(days=model.lifetime_days)
+    span = (end - start) / steps
+
+    def at(moment: datetime) -> decay.Decay:
+        seen = [s for k, s in reports if k == "sighting" and s <= moment]
+        return decay.evaluate(
+            value_type=value_type,
+            confidence=data.get("confidence"),
+            valid_from=start,
+            valid_until=parse_timestamp(data.get("valid_until")),
+            last_sighting=max(seen) if seen else None,
+            false_positives=sum(1 for k, s in reports if k == "false-positive" and s <= moment),
+            expired_at=min((s for k, s in reports if k == "expiration"), default=None),
+            now=moment,
+        )
+
+    points = [(start + span * i, at(start + span * i).score) for i in range(steps + 1)]
+    now_index = min(int((now - start) / span), steps) if span.total_seconds() > 0 else 0
+    current = at(now)
+    return ScoreHistory(points, model.threshold, now_index, current.score, current.expired)

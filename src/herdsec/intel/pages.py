@@ -95,18 +95,17 @@ def search_page(
 def detail(request: Request, me: Member, stix_id: str, notice: str | None = None) -> Response:
     with transaction(request) as s:
         d = browse.object_detail(s, me, stix_id, limit=request.app.state.settings.correlation_limit)
-        score, expired = None, False
-        if d.card.type == "indicator" and d.values:
-            first = service.lookup(s, me, d.values[0].value, type_hint=d.values[0].type, limit=1000)
-            match = next((m for m in first.matches if m.id == stix_id), None)
-            if match is not None:
-                score, expired = match.score, match.expired
+        history = None
+        if d.card.type == "indicator":
+            value_type = d.values[0].type if d.values else None
+            history = browse.score_history(s, stix_id, value_type, d.data, d.card.date_added)
     return render(
         request,
         "intel/object.html",
         d=d,
-        score=score,
-        expired=expired,
+        history=history,
+        score=history.score if history else None,
+        expired=history.expired if history else False,
         notice=notice,
         may_report=me.has_role(Role.ANALYST),
     )
