@@ -265,3 +265,31 @@ def test_large_files_are_prepared_in_a_second_process(
     with broken.open("rb") as handle, pytest.raises(InvalidInput) as info:
         service.ingest_bundle(session, a.principal, handle)
     assert info.value.where == "line 3, column 2"
+
+
+def test_absurd_nesting_is_refused_without_eating_memory(session: Session) -> None:
+    import resource
+
+    a = make_member(session, "analyst")
+    depth = 200_000  # 400 KB; the streaming parser alone would need gigabytes
+    bomb = b'{"type": "bundle", "objects": [' + b"[" * depth + b"]" * depth + b"]}"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(InvalidInput, match="nested deeper"):
+        service.ingest_bundle(session, a.principal, io.BytesIO(bomb))
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KB: well under 200 MB
+
+
+def test_absurd_nesting_in_a_large_file_is_refused_by_the_capped_reader(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from herdsec.intel import ingest, prepare
+
+    monkeypatch.setattr(prepare, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(prepare, "WORKER_MEMORY", 512 * 1024 * 1024)
+    monkeypatch.setattr(ingest, "PRECHECK_MAX_BYTES", 0)  # make the reader process meet it
+    a = make_member(session, "analyst")
+    bomb = tmp_path / "bomb.json"
+    depth = 200_000
+    bomb.write_bytes(b'{"type": "bundle", "objects": [' + b"[" * depth + b"]" * depth + b"]}")
+    with bomb.open("rb") as handle, pytest.raises(InvalidInput, match="memory"):
+        service.ingest_bundle(session, a.principal, handle)

@@ -114,10 +114,10 @@ def test_score_history_falls_and_a_sighting_lifts_it(session: Session) -> None:
     ind = indicator("203.0.113.96")
     ind.update(valid_from="2026-10-01T00:00:00Z", created="2026-10-01T00:00:00Z", modified="2026-10-01T00:00:00Z")
     share(session, a.principal, ind, tlp="green")
-    before = score_history(session, ind["id"], "ipv4", ind, utcnow())
+    before = score_history(session, b.principal, ind["id"], "ipv4", ind, utcnow())
     scores = [s for _at, s in before.points]
     assert scores[0] == 100 and scores[-1] == 0 and scores == sorted(scores, reverse=True)
     service.record_sighting(session, b.principal, SightingIn(value="203.0.113.96"))
-    after = score_history(session, ind["id"], "ipv4", ind, utcnow())
+    after = score_history(session, b.principal, ind["id"], "ipv4", ind, utcnow())
     lifted = [s for _at, s in after.points]
-    assert max(lifted[after.now_index:]) > max(scores[before.now_index:])  # refreshed now
+    assert max(lifted[after.now_index :]) > max(scores[before.now_index :])  # refreshed now

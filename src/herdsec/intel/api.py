@@ -34,7 +34,13 @@ async def post_bundle(
 ) -> IngestStatus:
     """Valid objects are stored, invalid ones reported with their index, id and reason; the body is streamed to a
     temporary file and parsed incrementally, so its size is bounded by HERDSEC_MAX_UPLOAD_BYTES, not memory."""
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed below
+    # Large bodies go to a named file, so that the parsing can run in a second, memory-capped process.
+    length = int(request.headers.get("content-length") or 0)
+    spool: IO[bytes] = (
+        tempfile.NamedTemporaryFile(suffix=".json")  # noqa: SIM115 - closed below
+        if length > SPOOL_IN_MEMORY or not length
+        else tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    )
     try:
         async for chunk in request.stream():
             spool.write(chunk)

@@ -15,9 +15,10 @@ from herdsec.core.errors import NotFound
 from herdsec.identity.schemas import OrganizationIn
 from herdsec.intel.ingest import ingest_bundle
 from herdsec.intel.models import ObjectTag, StixObject
+from herdsec.intel.reference import REFERENCE_ORG, reference_org_ids
 from herdsec.intel.schemas import IngestStatus
 
-REFERENCE_ORG = "MITRE ATT&CK"
+__all__ = ["REFERENCE_ORG", "load", "technique_names", "techniques_of"]
 
 
 def load(session: Session) -> IngestStatus:
@@ -45,8 +46,10 @@ def load(session: Session) -> IngestStatus:
 
 
 def technique_names(session: Session, technique_ids: list[str]) -> dict[str, str]:
-    """ATT&CK id → name (``T1566`` → ``Phishing``) for the techniques in the store."""
-    if not technique_ids:
+    """ATT&CK id → name (``T1566`` → ``Phishing``), from the public reference data only (a member's private
+    attack-pattern never renames a technique on other members' pages)."""
+    reference = reference_org_ids(session)
+    if not technique_ids or not reference:
         return {}
     rows = session.execute(
         select(ObjectTag.value, StixObject.name)
@@ -56,6 +59,7 @@ def technique_names(session: Session, technique_ids: list[str]) -> dict[str, str
             ObjectTag.value.in_(sorted(set(technique_ids))),
             StixObject.type == "attack-pattern",
             StixObject.current.is_(True),
+            StixObject.creator_org_id.in_(sorted(reference)),
         )
     ).all()
     return {technique: name or technique for technique, name in rows}

@@ -108,7 +108,7 @@ def dashboard(session: Session, actor: Principal, *, latest: int = 15) -> Dashbo
     sighted = session.execute(
         select(StixObject, func.sum(Sighting.count).label("n"))
         .join(Sighting, Sighting.stix_id == StixObject.stix_id)
-        .where(*current, Sighting.kind == "sighting")
+        .where(*current, Sighting.kind == "sighting", sightings.visible_reports(actor))
         .group_by(StixObject.id)
         .order_by(func.sum(Sighting.count).desc())
         .limit(10)
@@ -210,6 +210,7 @@ class ScoreHistory:
 
 def score_history(
     session: Session,
+    actor: Principal,
     stix_id: str,
     value_type: str | None,
     data: dict[str, Any],
@@ -221,25 +222,27 @@ def score_history(
     from herdsec.intel.stix import parse_timestamp
 
     reports = session.execute(
-        select(Sighting.kind, Sighting.last_seen).where(Sighting.stix_id == stix_id).order_by(Sighting.last_seen)
+        select(Sighting.kind, Sighting.last_seen, Sighting.org_id)
+        .where(Sighting.stix_id == stix_id, sightings.visible_reports(actor))
+        .order_by(Sighting.last_seen)
     ).all()
     start = parse_timestamp(data.get("valid_from")) or fallback_start
     model = decay.model_for(value_type)
     now = utcnow()
-    newest = max([start] + [seen for kind, seen in reports if kind == "sighting"])
+    newest = max([start] + [seen for kind, seen, _org in reports if kind == "sighting"])
     end = max(now, newest) + timedelta(days=model.lifetime_days)
     span = (end - start) / steps
 
     def at(moment: datetime) -> decay.Decay:
-        seen = [s for k, s in reports if k == "sighting" and s <= moment]
+        seen = [s for k, s, _o in reports if k == "sighting" and s <= moment]
         return decay.evaluate(
             value_type=value_type,
             confidence=data.get("confidence"),
             valid_from=start,
             valid_until=parse_timestamp(data.get("valid_until")),
             last_sighting=max(seen) if seen else None,
-            false_positives=sum(1 for k, s in reports if k == "false-positive" and s <= moment),
-            expired_at=min((s for k, s in reports if k == "expiration"), default=None),
+            false_positives=len({o for k, s, o in reports if k == "false-positive" and s <= moment}),
+            expired_at=min((s for k, s, _o in reports if k == "expiration"), default=None),
             now=moment,
         )
 

@@ -26,8 +26,19 @@ from herdsec.core.errors import N_, InvalidInput, PermissionDenied
 from herdsec.identity import Principal, Role
 from herdsec.identity.visibility import Distribution, Tlp
 from herdsec.intel import sightings
+from herdsec.intel.access import visible_objects
 from herdsec.intel.models import ObjectTag, Sighting, StixObject
-from herdsec.intel.prepare import BATCH, Prepared, Refused, SyntaxProblem, prepared_batches
+from herdsec.intel.prepare import (
+    BATCH,
+    PRECHECK_MAX_BYTES,
+    Prepared,
+    Refused,
+    SyntaxProblem,
+    prechecked,
+    prepared_batches,
+    remaining,
+)
+from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import IngestFailure, IngestStatus
 
 OBJECT_COLUMNS = (
@@ -105,8 +116,16 @@ def ingest_bundle(
     if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
         raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
     run = _Run(session, actor, Audience.parse(actor, tlp, distribution))
-    run.statements = _known_statements(session)
+    run.statements = _known_statements(session, actor.org_id)
     stream = _seekable(stream)
+    size = remaining(stream)
+    if size is not None and size <= PRECHECK_MAX_BYTES:
+        try:
+            stream = prechecked(stream)
+        except SyntaxProblem as exc:
+            if str(exc).startswith("nested deeper"):
+                raise InvalidInput(N_("malformed JSON: %(reason)s"), where="bundle", reason=str(exc)) from None
+            raise _syntax_error(stream, exc) from None
     _check_header(stream)
     try:
         for batch in prepared_batches(stream, run.audience.tlp, run.statements, parallel=parallel):
@@ -119,6 +138,8 @@ def ingest_bundle(
             if len(run.pending) >= BATCH:
                 _flush(run)
     except SyntaxProblem as exc:
+        if str(exc).startswith(("nested deeper", "the document needs more memory")):
+            raise InvalidInput(N_("malformed JSON: %(reason)s"), where="bundle", reason=str(exc)) from None
         raise _syntax_error(stream, exc) from None
     _flush(run)
     run.status.success_count = run.status.total_count - run.status.failure_count
@@ -156,28 +177,31 @@ def _seekable(stream: IO[bytes]) -> IO[bytes]:
 
 
 def _check_header(stream: IO[bytes]) -> None:
-    """The document must be a JSON object with ``"type": "bundle"`` (read without building the objects)."""
+    """The document must be a JSON object with ``"type": "bundle"``. Read with the prefix-free event parser (the
+    prefixed one needs memory growing with the square of the nesting depth) and never building the objects."""
     start = stream.tell()
     kind: object = None
     spec: object = None
+    depth = 0
+    key: object = None
     try:
-        for prefix, event, value in ijson.parse(stream):
-            if prefix == "" and event not in ("start_map", "map_key", "end_map"):
+        for event, value in ijson.basic_parse(stream):
+            if depth == 0 and event != "start_map":
                 raise InvalidInput(N_("the document is not a STIX bundle (a JSON object was expected)"), where="$")
-            if prefix == "type" and event == "string":
+            if event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            elif depth == 1 and event == "map_key":
+                key = value
+                if value == "objects" and kind is not None:
+                    break  # never walk the objects when the type is already known
+            elif depth == 1 and key == "type":
                 kind = value
-            elif prefix == "spec_version" and event == "string":
+            elif depth == 1 and key == "spec_version":
                 spec = value
-            elif prefix == "" and event == "map_key" and value == "objects":
-                break  # never walk the objects here
     except ijson.JSONError as exc:
         raise _syntax_error(stream, exc) from None
-    if kind is None:  # "type" comes after "objects": one scan in C, building nothing but that string
-        stream.seek(start)
-        try:
-            kind = next(ijson.items(stream, "type"), None)
-        except ijson.JSONError as exc:
-            raise _syntax_error(stream, exc) from None
     stream.seek(start)
     if kind != "bundle":
         raise InvalidInput(N_("the document is not a STIX bundle (its type is %(type)r)"), where="type", type=kind)
@@ -208,9 +232,14 @@ def _syntax_error(stream: IO[bytes], exc: Exception) -> InvalidInput:
 # --- per object --------------------------------------------------------------------------------------------------
 
 
-def _known_statements(session: Session) -> set[str]:
-    """Marking definitions that restrict nothing (statements, e.g. copyright) already in the store."""
-    rows = session.execute(select(StixObject.stix_id, StixObject.data).where(StixObject.type == "marking-definition"))
+def _known_statements(session: Session, org_id: int) -> set[str]:
+    """Statement markings (e.g. copyright) this organization itself stored: they restrict nothing. Another
+    organization's definitions are not trusted (they could declare someone else's marking harmless)."""
+    rows = session.execute(
+        select(StixObject.stix_id, StixObject.data).where(
+            StixObject.type == "marking-definition", StixObject.creator_org_id == org_id
+        )
+    )
     return {sid for sid, data in rows if '"definition_type":"statement"' in data}
 
 
@@ -222,6 +251,9 @@ def _flush(run: _Run) -> None:
         return
     rows, run.pending = run.pending, []
     session = run.session
+    # Take the counter lock before reading what exists: concurrent ingests of the same ids are serialised, so
+    # ownership and "current" are decided on committed data.
+    counters.reserve(session, "stix_seq", 0)
     ids = sorted({r.stix_id for r in rows})
     existing: dict[str, list[tuple[int, datetime, bool, int]]] = {}
     for chunk_start in range(0, len(ids), 500):
@@ -311,22 +343,38 @@ def _flush(run: _Run) -> None:
 
 
 def _record_tags(run: _Run, rows: list[Prepared]) -> None:
-    """Labels and techniques for search; a relationship to an ATT&CK technique tags its source object."""
+    """Labels and techniques for search. A relationship to an ATT&CK technique tags its source object only when
+    the sharer owns that object (its own statement) and the technique is public reference data or its own."""
     tags = {(row.stix_id, kind, value) for row in rows for kind, value in row.tags}
     links = [row.technique_link for row in rows if row.technique_link is not None]
     if links:
+        session, org_id = run.session, run.actor.org_id
+        trusted = {org_id} | reference_org_ids(session)
         targets = sorted({target for _source, target in links})
         known = dict(
-            run.session.execute(
-                select(ObjectTag.stix_id, ObjectTag.value).where(
-                    ObjectTag.kind == "technique", ObjectTag.stix_id.in_(targets)
+            session.execute(
+                select(ObjectTag.stix_id, ObjectTag.value)
+                .join(StixObject, StixObject.stix_id == ObjectTag.stix_id)
+                .where(
+                    ObjectTag.kind == "technique",
+                    ObjectTag.stix_id.in_(targets),
+                    StixObject.current.is_(True),
+                    StixObject.creator_org_id.in_(sorted(trusted)),
                 )
             ).all()
         )
         own = {row.stix_id: value for row in rows for kind, value in row.tags if kind == "technique"}
+        sources = sorted({source for source, _target in links})
+        owned = {row.stix_id for row in rows} | set(
+            session.scalars(
+                select(StixObject.stix_id).where(
+                    StixObject.stix_id.in_(sources), StixObject.creator_org_id == org_id, StixObject.current.is_(True)
+                )
+            )
+        )
         for source, target in links:
             technique = known.get(target) or own.get(target)
-            if technique:
+            if technique and source in owned:
                 tags.add((source, "technique", technique))
     if not tags:
         return
@@ -346,13 +394,18 @@ def _record_stix_sightings(run: _Run, rows: list[Prepared]) -> None:
     now = utcnow()
     found = [sightings.from_stix(orjson.loads(row.data), run.actor.org_id, now) for row in rows]
     targets = {f["stix_id"] for f in found}
+    # Only sightings of objects the sharer may see count: no probing or touching what one cannot see.
     current = dict(
         run.session.execute(
             select(StixObject.stix_id, StixObject.id).where(
-                StixObject.stix_id.in_(sorted(targets)), StixObject.current.is_(True)
+                StixObject.stix_id.in_(sorted(targets)),
+                StixObject.current.is_(True),
+                visible_objects(identity.viewer_for(run.actor)),
             )
         ).all()
     )
+    found = [item for item in found if item["stix_id"] in current]
     for item in found:
-        item["object_id"] = current.get(item["stix_id"])
-    run.session.execute(insert(Sighting), found)
+        item["object_id"] = current[item["stix_id"]]
+    if found:
+        run.session.execute(insert(Sighting), found)

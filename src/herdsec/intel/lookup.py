@@ -95,7 +95,7 @@ def _add_scores_and_sightings(
 ) -> None:
     creators = {sid: obj.creator_org_id for sid, obj in objects.items()}
     summaries = sightings.summaries(session, actor, creators)
-    inputs = sightings.decay_inputs(session, sorted(objects))
+    inputs = sightings.decay_inputs(session, actor, sorted(objects))
     now = utcnow()
     for match in matches:
         match.sightings = summaries.get(match.id)

@@ -98,7 +98,7 @@ def detail(request: Request, me: Member, stix_id: str, notice: str | None = None
         history = None
         if d.card.type == "indicator":
             value_type = d.values[0].type if d.values else None
-            history = browse.score_history(s, stix_id, value_type, d.data, d.card.date_added)
+            history = browse.score_history(s, me, stix_id, value_type, d.data, d.card.date_added)
     return render(
         request,
         "intel/object.html",

@@ -6,9 +6,11 @@ This is most of an ingest's work, so it can run in a second process while the fi
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import re
+import resource
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +27,8 @@ from herdsec.ioc.warninglists import WarninglistSet, shipped
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BATCH = 5000
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this a second process costs more than it saves
+PRECHECK_MAX_BYTES = 64 * 1024 * 1024  # documents read whole for a nesting check (in-process path)
+WORKER_MEMORY = 3 * 1024 * 1024 * 1024  # address-space cap of the reading process
 
 
 @dataclass(slots=True)
@@ -70,11 +74,14 @@ class Preparer:
         if obj["type"] == "marking-definition" and obj.get("definition_type") == "statement":
             self.statements.add(obj["id"])
         refs = obj.get("object_marking_refs")
-        if refs:
-            markings = [normalise_marking(m) for m in refs]
-            if markings != refs:
+        granular = [g.get("marking_ref") for g in obj.get("granular_markings", []) if isinstance(g, dict)]
+        if refs or granular:
+            markings = [normalise_marking(m) for m in refs or []]
+            if refs and markings != refs:
                 obj["object_marking_refs"] = markings
-            level = effective_tlp(markings, known_other=self.statements, default=self.default_tlp)
+            # A part marked more strictly makes the whole object that strict (we do not redact parts).
+            extra = [normalise_marking(m) if isinstance(m, str) else "unknown" for m in granular]
+            level = effective_tlp(markings + extra, known_other=self.statements, default=self.default_tlp)
         else:
             level = self.default_tlp
         rows = []
@@ -153,8 +160,34 @@ def prepare_stream(stream: IO[bytes], preparer: Preparer, batch: int = BATCH) ->
         yield items
 
 
+def remaining(stream: IO[bytes]) -> int | None:
+    try:
+        here = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(here)
+        return end - here
+    except (OSError, ValueError):
+        return None
+
+
+def prechecked(stream: IO[bytes]) -> IO[bytes]:
+    """Refuse absurd nesting before the streaming parser sees it: its memory grows with the square of the depth
+    (a 400 KB document nested 200,000 deep needs gigabytes). orjson, in C and bounded at 1,024 levels, checks
+    small documents in milliseconds; large files are parsed in a memory-capped second process instead."""
+    data = stream.read()
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc) or "recursion" in str(exc):
+            raise SyntaxProblem(f"nested deeper than the parser allows ({exc})") from None
+        raise SyntaxProblem(str(exc)) from None
+    return io.BytesIO(data)
+
+
 def _worker(path: str, offset: int, default_tlp: int, statements: set[str], queue: Any) -> None:
     try:
+        # A hostile document (deep nesting) must not take the machine's memory: cap this process.
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
         preparer = Preparer(Tlp(default_tlp), statements, shipped())
         with open(path, "rb") as handle:
             handle.seek(offset)
@@ -162,6 +195,8 @@ def _worker(path: str, offset: int, default_tlp: int, statements: set[str], queu
                 queue.put(items)
     except SyntaxProblem as exc:
         queue.put(("syntax", str(exc)))
+    except MemoryError:
+        queue.put(("syntax", "the document needs more memory than allowed (is it nested absurdly deep?)"))
     except BaseException as exc:
         queue.put(("error", repr(exc)))
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 
 class IngestFailure(BaseModel):
@@ -70,8 +70,8 @@ class SightingIn(BaseModel):
     type: str | None = Field(None, description="The value's type, when it cannot be guessed.")
     object_id: str | None = Field(None, max_length=120, description="Or: the STIX id of the indicator.")
     count: int = Field(1, ge=1, le=1_000_000_000)
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
+    first_seen: AwareDatetime | None = None
+    last_seen: AwareDatetime | None = None
     kind: Literal["sighting", "false-positive", "expiration"] = "sighting"
 
 

@@ -88,7 +88,7 @@ def search(
     rows = list(session.scalars(query))
     page, more = rows[:limit], len(rows) > limit
     names = {o.id: o.name for o in identity.list_orgs(session)} if page else {}
-    scores = _scores(session, page)
+    scores = _scores(session, actor, page)
     items = [
         ObjectSummary(
             id=o.stix_id,
@@ -107,7 +107,7 @@ def search(
     return Page[ObjectSummary](items=items, next=encode_cursor(page[-1].seq) if more else None)
 
 
-def _scores(session: Session, objects: list[StixObject]) -> dict[str, float]:
+def _scores(session: Session, actor: Principal, objects: list[StixObject]) -> dict[str, float]:
     indicators = [o for o in objects if o.type == "indicator"]
     if not indicators:
         return {}
@@ -116,7 +116,7 @@ def _scores(session: Session, objects: list[StixObject]) -> dict[str, float]:
             select(Observable.object_id, Observable.type).where(Observable.object_id.in_([o.id for o in indicators]))
         ).all()
     )
-    inputs = sightings.decay_inputs(session, [o.stix_id for o in indicators])
+    inputs = sightings.decay_inputs(session, actor, [o.stix_id for o in indicators])
     now = utcnow()
     out = {}
     for obj in indicators:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, insert, or_, select
 from sqlalchemy.orm import Session
 
 from herdsec import identity
@@ -18,6 +18,8 @@ from herdsec.intel.extract import value_key
 from herdsec.intel.models import Observable, Sighting, StixObject
 from herdsec.intel.schemas import SightingIn, SightingRecorded, SightingSummary
 
+CLOCK_SKEW = timedelta(hours=1)
+
 
 def record(session: Session, actor: Principal, data: SightingIn, *, source: str = "api") -> SightingRecorded:
     """Record a sighting on every visible current indicator the report names (by value or by id)."""
@@ -28,9 +30,9 @@ def record(session: Session, actor: Principal, data: SightingIn, *, source: str 
     if (data.value is None) == (data.object_id is None):
         raise InvalidInput(N_("give either a value or an object_id"), where="value")
     now = utcnow()
-    last = data.last_seen or now
-    first = data.first_seen or last
-    if first > last:
+    last = min(data.last_seen or now, now + CLOCK_SKEW)  # a report from the future cannot refresh for ever
+    first = min(data.first_seen or last, last)
+    if data.first_seen and data.last_seen and data.first_seen > data.last_seen:
         raise InvalidInput(N_("first_seen is later than last_seen"), where="first_seen")
     visible = visible_objects(identity.viewer_for(actor))
     query = select(StixObject.id, StixObject.stix_id).where(StixObject.current.is_(True), visible)
@@ -81,8 +83,8 @@ def from_stix(obj: dict[str, Any], org_id: int, now: datetime) -> dict[str, Any]
     """The sightings-table row of a STIX ``sighting`` object shared by ``org_id``."""
     from herdsec.intel.stix import parse_timestamp
 
-    last = parse_timestamp(obj.get("last_seen")) or parse_timestamp(obj.get("modified")) or now
-    first = parse_timestamp(obj.get("first_seen")) or last
+    last = min(parse_timestamp(obj.get("last_seen")) or parse_timestamp(obj.get("modified")) or now, now + CLOCK_SKEW)
+    first = min(parse_timestamp(obj.get("first_seen")) or last, last)
     count = obj.get("count")
     return {
         "stix_id": obj["sighting_of_ref"],
@@ -97,6 +99,15 @@ def from_stix(obj: dict[str, Any], org_id: int, now: datetime) -> dict[str, Any]
     }
 
 
+def visible_reports(actor: Principal) -> ColumnElement[bool]:
+    """Sighting reports the actor may count: API reports (counts only, names are handled separately) and STIX
+    sighting objects the actor may see (a sighting shared privately stays private)."""
+    visible = select(StixObject.stix_id).where(
+        StixObject.type == "sighting", StixObject.current.is_(True), visible_objects(identity.viewer_for(actor))
+    )
+    return or_(Sighting.sighting_stix_id.is_(None), Sighting.sighting_stix_id.in_(visible))
+
+
 def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> dict[str, SightingSummary]:
     """Sighting summaries of visible objects (``stix_id`` → creator org id), keyed by ``stix_id``."""
     if not objects:
@@ -104,7 +115,7 @@ def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> di
     rows = session.execute(
         select(
             Sighting.stix_id, Sighting.org_id, Sighting.kind, Sighting.count, Sighting.first_seen, Sighting.last_seen
-        ).where(Sighting.stix_id.in_(sorted(objects)))
+        ).where(Sighting.stix_id.in_(sorted(objects)), visible_reports(actor))
     ).all()
     orgs = {o.id: o for o in identity.list_orgs(session)} if rows else {}
     grouped: dict[str, list[Any]] = defaultdict(list)
@@ -118,8 +129,8 @@ def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> di
         result[stix_id] = SightingSummary(
             count=sum(r.count for r in seen),
             organizations=len(reporters),
-            false_positives=sum(1 for r in items if r.kind == "false-positive"),
-            expirations=sum(1 for r in items if r.kind == "expiration"),
+            false_positives=len({r.org_id for r in items if r.kind == "false-positive"}),
+            expirations=len({r.org_id for r in items if r.kind == "expiration"}),
             first_seen=min((r.first_seen for r in seen), default=None),
             last_seen=max((r.last_seen for r in seen), default=None),
             by_sector=dict(Counter(orgs[o].sector or "?" for o in reporters if o in orgs)),
@@ -129,20 +140,25 @@ def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> di
     return result
 
 
-def decay_inputs(session: Session, stix_ids: list[str]) -> dict[str, tuple[datetime | None, int, datetime | None]]:
-    """Per object: (newest sighting, false-positive reports, earliest expiration report)."""
+def decay_inputs(
+    session: Session, actor: Principal, stix_ids: list[str]
+) -> dict[str, tuple[datetime | None, int, datetime | None]]:
+    """Per object: (newest sighting, organizations reporting a false positive, earliest expiration report)."""
     out: dict[str, tuple[datetime | None, int, datetime | None]] = {}
     if not stix_ids:
         return out
-    for sid, kind, last in session.execute(
-        select(Sighting.stix_id, Sighting.kind, Sighting.last_seen).where(Sighting.stix_id.in_(stix_ids))
+    doubters: dict[str, set[int]] = defaultdict(set)
+    for sid, kind, last, org_id in session.execute(
+        select(Sighting.stix_id, Sighting.kind, Sighting.last_seen, Sighting.org_id).where(
+            Sighting.stix_id.in_(stix_ids), visible_reports(actor)
+        )
     ):
-        newest, fps, expired = out.get(sid, (None, 0, None))
+        newest, _fps, expired = out.get(sid, (None, 0, None))
         if kind == "sighting":
             newest = last if newest is None or last > newest else newest
         elif kind == "false-positive":
-            fps += 1
+            doubters[sid].add(org_id)  # one organization doubting it many times counts once
         else:
             expired = last if expired is None or last < expired else expired
-        out[sid] = (newest, fps, expired)
+        out[sid] = (newest, len(doubters[sid]), expired)
     return out

@@ -119,6 +119,8 @@ def _depth_and_size_problem(obj: dict[str, Any]) -> str | None:
         if isinstance(value, str):
             if len(value) > MAX_STRING:
                 return f"a string is longer than {MAX_STRING:,} characters"
+            if "\x00" in value:
+                return f"{key} contains a NUL character"
         elif isinstance(value, dict | list):
             stack.append((value, 2))
         if len(key) > 250:
@@ -137,6 +139,8 @@ def _depth_and_size_problem(obj: dict[str, Any]) -> str | None:
             if isinstance(value, str):
                 if len(value) > MAX_STRING:
                     return f"a string is longer than {MAX_STRING:,} characters"
+                if "\x00" in value:
+                    return "a string contains a NUL character"
             elif isinstance(value, dict | list):
                 stack.append((value, depth + 1))
     return None
@@ -159,7 +163,11 @@ def check(obj: object) -> str | None:
     obj_type = obj.get("type")
     if not isinstance(obj_type, str) or not TYPE_RE.match(obj_type):
         return "type is missing or malformed"
+    if len(obj_type) > 80:
+        return "type is longer than 80 characters"
     obj_id = obj.get("id")
+    if isinstance(obj_id, str) and len(obj_id) > 120:
+        return "id is longer than 120 characters"
     match = ID_RE.match(obj_id) if isinstance(obj_id, str) else None
     if match is None:
         return "id is missing or not of the form <type>--<uuid>"
@@ -197,6 +205,15 @@ def check(obj: object) -> str | None:
         return _indicator_problem(obj)
     if obj_type in ("report", "grouping", "note", "opinion") and not obj.get("object_refs"):
         return "object_refs must not be empty"
+    if obj_type == "sighting" and not (
+        isinstance(obj.get("count", 1), int) and 0 <= obj.get("count", 1) <= 999_999_999
+    ):
+        return "count must be an integer from 0 to 999,999,999"
+    for prop, value in obj.items():
+        if (prop.endswith("_ref") and isinstance(value, str) and len(value) > 120) or (
+            prop.endswith("_refs") and isinstance(value, list) and any(len(v) > 120 for v in value)
+        ):
+            return f"{prop} holds an identifier longer than 120 characters"
     return None
 
 
