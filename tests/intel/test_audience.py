@@ -157,3 +157,23 @@ def test_sighting_dates_are_checked_and_clamped(client: TestClient, session: Ses
     assert match.score is not None and match.score > 40
     page = client.get("/api/v1/intel/lookup", params={"value": "203.0.113.127"}, headers=bearer(a.key))
     assert page.status_code == 200
+
+
+def test_members_cannot_impersonate_each_other(session: Session) -> None:
+    a, c = make_member(session, "analyst"), make_member(session, "analyst")
+    forged = indicator("203.0.113.130", created_by_ref=f"identity--{a.org.uuid}")
+    hijack = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": f"identity--{a.org.uuid}",
+        "created": stamp(),
+        "modified": stamp(),
+        "name": "Not really A",
+        "identity_class": "organization",
+    }
+    third_party = indicator("203.0.113.131", created_by_ref="identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5")
+    status = share(session, c.principal, forged, hijack, third_party, tlp="green")
+    assert status.failure_count == 2 and status.stored_count == 1
+    assert {f.index for f in status.failures} == {0, 1}
+    own = share(session, a.principal, {**hijack, "name": a.org.name}, tlp="green")
+    assert own.stored_count == 1  # the organization itself may publish its identity

@@ -153,7 +153,8 @@ def test_custom_objects_and_extensions_are_kept_verbatim(session: Session) -> No
         "extensions": {"extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e": {"rank": 5}},
     }
     share(session, a.principal, custom)
-    assert json.loads(service.get_object(session, a.principal, custom["id"])) == custom
+    stored = json.loads(service.get_object(session, a.principal, custom["id"]))
+    assert stored == {**custom, "created_by_ref": f"identity--{a.org.uuid}"}  # the sharer is the creator of record
 
 
 def test_markings_visibility_and_distribution(session: Session) -> None:

@@ -95,3 +95,20 @@ def test_search_api_and_page(client: TestClient, session: Session) -> None:
     detail = client.get(f"/intel/objects/{found['items'][0]['id']}")
     assert "T1486" in detail.text and "Data Encrypted for Impact" in detail.text
     assert service.lookup(session, a.principal, "198.51.100.41").matches
+
+
+def test_lookup_finds_ja3_by_its_bare_hash_and_literal_user_agents(session: Session) -> None:
+    a = make_member(session, "analyst")
+    ja3 = "e7d705a3286e19ea42f587b344ee6865"
+    share(
+        session,
+        a.principal,
+        indicator(pattern=f"[x-ja3:value = '{ja3}']"),
+        indicator(
+            pattern="[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'Bot(at)evil 1.0']"
+        ),
+        tlp="green",
+    )
+    assert [m.value_type for m in service.lookup(session, a.principal, ja3.upper()).matches] == ["ja3"]
+    literal = service.lookup(session, a.principal, "Bot(at)evil 1.0", type_hint="user-agent")
+    assert len(literal.matches) == 1

@@ -17,7 +17,7 @@ from herdsec.ioc.types import IocType
 @dataclass(frozen=True, slots=True)
 class DecayModel:
     lifetime_days: float
-    speed: float  # > 1: slow at first then fast; < 1: fast at first then slow (MISP's "decay speed")
+    speed: float  # MISP's "decay speed": > 1 loses much of the score early then flattens; 1 is linear
     threshold: float  # at or below: expired
 
 

@@ -31,6 +31,7 @@ from herdsec.intel.models import ObjectTag, Sighting, StixObject
 from herdsec.intel.prepare import (
     BATCH,
     PRECHECK_MAX_BYTES,
+    Context,
     Prepared,
     Refused,
     SyntaxProblem,
@@ -128,7 +129,14 @@ def ingest_bundle(
             raise _syntax_error(stream, exc) from None
     _check_header(stream)
     try:
-        for batch in prepared_batches(stream, run.audience.tlp, run.statements, parallel=parallel):
+        orgs = identity.list_orgs(session)
+        context = Context(
+            default_tlp=run.audience.tlp,
+            statements=frozenset(run.statements),
+            own_identity=next(f"identity--{o.uuid}" for o in orgs if o.id == actor.org_id),
+            member_identities=frozenset(f"identity--{o.uuid}" for o in orgs),
+        )
+        for batch in prepared_batches(stream, context, parallel=parallel):
             for item in batch:
                 run.status.total_count += 1
                 if isinstance(item, Refused):

@@ -26,7 +26,8 @@ MAX_QUERY = 4096
 
 def parse_query(raw: str, type_hint: str | None = None) -> Value:
     """The value a person typed or pasted (defanged forms accepted), normalised for the index."""
-    text = refang(raw.strip())
+    literal_types = {"user-agent", "mutex", "filename", "regkey"}  # "(at)" or "[.]" may be literally there
+    text = raw.strip() if type_hint in literal_types else refang(raw.strip())
     if not text or len(text) > MAX_QUERY:
         raise InvalidInput(N_("give a value of 1 to %(max)d characters"), where="value", max=MAX_QUERY)
     if type_hint:
@@ -55,7 +56,7 @@ def lookup(
         select(Observable, StixObject)
         .join(StixObject, StixObject.id == Observable.object_id)
         .where(
-            Observable.type == value.type.value,
+            Observable.type.in_(_same_shape(value.type)),
             Observable.value_key == value_key(value.value),
             StixObject.current.is_(True),
             visible_objects(viewer),
@@ -114,6 +115,13 @@ def _add_scores_and_sightings(
             now=now,
         )
         match.score, match.expired = result.score, result.expired
+
+
+def _same_shape(kind: IocType) -> list[str]:
+    """Types a bare value could be: 32 hex digits are an MD5 or a JA3 fingerprint."""
+    if kind in (IocType.MD5, IocType.JA3):
+        return [IocType.MD5.value, IocType.JA3.value]
+    return [kind.value]
 
 
 def _org_names(session: Session, org_ids: set[int]) -> dict[int, str]:

@@ -58,12 +58,26 @@ class SyntaxProblem(Exception):
     """The JSON broke while streaming (raised in the reading process, re-raised in the writing one)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What preparing needs to know about the submission (picklable: it crosses to the reading process)."""
+
+    default_tlp: Tlp
+    statements: frozenset[str]  # statement markings the sharer itself defined: they restrict nothing
+    own_identity: str  # identity--<uuid> of the sharing organization
+    member_identities: frozenset[str]  # identity ids of every member organization
+
+
 class Preparer:
-    def __init__(self, default_tlp: Tlp, statements: set[str], warninglists: WarninglistSet) -> None:
-        self.default_tlp, self.statements, self.match = default_tlp, set(statements), warninglists.match
+    def __init__(self, context: Context, warninglists: WarninglistSet) -> None:
+        self.default_tlp, self.statements, self.match = context.default_tlp, set(context.statements), warninglists.match
+        self.own, self.members = context.own_identity, context.member_identities
+
+    def _identity_problem(self, obj: dict[str, Any]) -> str | None:
+        return _identity_problem_impl(self.own, self.members, obj)
 
     def __call__(self, index: int, obj: Any) -> Prepared | Refused:
-        problem = stix.check(obj)
+        problem = stix.check(obj) or self._identity_problem(obj)
         if problem is not None:
             obj_id = obj.get("id") if isinstance(obj, dict) else None
             return Refused(index, obj_id if isinstance(obj_id, str) else None, problem)
@@ -111,6 +125,17 @@ class Preparer:
             tags=tags_of(obj),
             technique_link=_technique_link(obj),
         )
+
+
+def _identity_problem_impl(own: str, members: frozenset[str], obj: dict[str, Any]) -> str | None:
+    if obj["id"] in members and obj["id"] != own:
+        return "this identity is another member organization's; only that organization may publish it"
+    creator = obj.get("created_by_ref")
+    if isinstance(creator, str) and creator in members and creator != own:
+        return "created_by_ref names another member organization; share only what your organization created"
+    if creator is None and stix.category(obj["type"]) in ("sdo", "sro"):
+        obj["created_by_ref"] = own  # the sharing member is the creator of record
+    return None
 
 
 TECHNIQUE_RE = re.compile(r"^T\d{4}(\.\d{3})?$")
@@ -184,11 +209,11 @@ def prechecked(stream: IO[bytes]) -> IO[bytes]:
     return io.BytesIO(data)
 
 
-def _worker(path: str, offset: int, default_tlp: int, statements: set[str], queue: Any) -> None:
+def _worker(path: str, offset: int, context: Context, queue: Any) -> None:
     try:
         # A hostile document (deep nesting) must not take the machine's memory: cap this process.
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-        preparer = Preparer(Tlp(default_tlp), statements, shipped())
+        preparer = Preparer(context, shipped())
         with open(path, "rb") as handle:
             handle.seek(offset)
             for items in prepare_stream(handle, preparer):
@@ -209,19 +234,17 @@ def _path_of(stream: IO[bytes]) -> str | None:
 
 
 def prepared_batches(
-    stream: IO[bytes], default_tlp: Tlp, statements: set[str], *, parallel: bool = True
+    stream: IO[bytes], context: Context, *, parallel: bool = True
 ) -> Iterator[list[Prepared | Refused]]:
     """Prepared objects in batches; in a second process when the bundle is a large file on disk."""
     path = _path_of(stream)
     size = os.path.getsize(path) if path else 0
     if not (parallel and path and size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1):
-        yield from prepare_stream(stream, Preparer(default_tlp, statements, shipped()))
+        yield from prepare_stream(stream, Preparer(context, shipped()))
         return
-    context = multiprocessing.get_context("spawn")  # never fork a threaded server
-    queue = context.Queue(maxsize=3)  # bounded: the reader cannot run far ahead of the writer (memory)
-    process = context.Process(
-        target=_worker, args=(path, stream.tell(), int(default_tlp), statements, queue), daemon=True
-    )
+    mp = multiprocessing.get_context("spawn")  # never fork a threaded server
+    queue = mp.Queue(maxsize=3)  # bounded: the reader cannot run far ahead of the writer (memory)
+    process = mp.Process(target=_worker, args=(path, stream.tell(), context, queue), daemon=True)
     process.start()
     try:
         while (item := queue.get()) is not None:
