@@ -90,3 +90,17 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
                 )
             )
         trans.rollback()
+
+
+def test_migrations_and_models_agree(engine: Engine) -> None:
+    """A model changed without a migration (or the reverse) fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    import herdsec.models  # noqa: F401 - registers every table
+    from herdsec.core.db import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    diff = [d for d in diff if "test_shared_items" not in str(d)]
+    assert diff == []

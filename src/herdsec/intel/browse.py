@@ -99,7 +99,7 @@ def dashboard(session: Session, actor: Principal, *, latest: int = 15) -> Dashbo
         session.execute(
             select(StixObject)
             .where(*current, StixObject.type.not_in(("marking-definition", "identity")))
-            .order_by(StixObject.seq.desc())
+            .order_by(StixObject.id.desc())
             .limit(latest)
         )
         .scalars()
@@ -152,7 +152,7 @@ def object_detail(session: Session, actor: Principal, stix_id: str, *, limit: in
                     StixObject.id != obj.id,
                     visible,
                 )
-                .order_by(StixObject.seq.desc())
+                .order_by(StixObject.id.desc())
                 .limit(limit + 1)
             )
             .scalars()

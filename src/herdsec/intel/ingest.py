@@ -38,6 +38,7 @@ from herdsec.intel.prepare import (
     prechecked,
     prepared_batches,
     remaining,
+    runs_in_parallel,
 )
 from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import IngestFailure, IngestStatus
@@ -120,7 +121,7 @@ def ingest_bundle(
     run.statements = _known_statements(session, actor.org_id)
     stream = _seekable(stream)
     size = remaining(stream)
-    if size is not None and size <= PRECHECK_MAX_BYTES:
+    if size is not None and size <= PRECHECK_MAX_BYTES and not runs_in_parallel(stream, parallel):
         try:
             stream = prechecked(stream)
         except SyntaxProblem as exc:
@@ -135,6 +136,7 @@ def ingest_bundle(
             statements=frozenset(run.statements),
             own_identity=next(f"identity--{o.uuid}" for o in orgs if o.id == actor.org_id),
             member_identities=frozenset(f"identity--{o.uuid}" for o in orgs),
+            dialect=session.get_bind().dialect.name,
         )
         for batch in prepared_batches(stream, context, parallel=parallel):
             for item in batch:
@@ -313,8 +315,8 @@ def _flush(run: _Run) -> None:
                 row.stix_id,
                 row.obj_type,
                 "2.1",
-                db_datetime(dialect, row.created),
-                db_datetime(dialect, row.modified),
+                row.created_db,
+                row.modified_db,
                 db_datetime(dialect, EPOCH + timedelta(microseconds=base_us + i)),
                 row.modified == newest[row.stix_id],
                 row.revoked,

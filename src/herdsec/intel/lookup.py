@@ -61,7 +61,7 @@ def lookup(
             StixObject.current.is_(True),
             visible_objects(viewer),
         )
-        .order_by(StixObject.seq.desc())
+        .order_by(StixObject.id.desc())
         .limit(limit + 1)
     ).all()
     names = _org_names(session, {obj.creator_org_id for _obs, obj in rows})

@@ -23,26 +23,28 @@ from herdsec.core.db import Base, BigId, UTCDateTime
 class StixObject(Base):
     """One version of one STIX object, stored as canonical JSON plus the columns reads filter on.
 
-    ``seq`` is strictly increasing in insertion order (TAXII ``added_after`` and ``next`` page on it); ``current``
+    ``seq`` (equal to ``id``) is strictly increasing in commit order (TAXII ``added_after`` and ``next`` page on it,
+    through the primary key); ``current``
     marks the newest version of each ``stix_id``. The visibility columns (``creator_org_id``, ``tlp``,
     ``distribution``, ``sharing_group_id``) are what :func:`herdsec.identity.visibility.visible_filter` reads.
     """
 
     __tablename__ = "stix_objects"
+    # Few indexes on purpose (bulk ingest pays for each): the unique (stix_id, modified) index also serves look-ups
+    # by stix_id; seq equals the primary key, so ranges of seq/date_added use the primary key.
     __table_args__ = (
         UniqueConstraint("stix_id", "modified"),
         Index("ix_stix_objects_type_current", "type", "current"),
-        Index("ix_stix_objects_creator_seq", "creator_org_id", "seq"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    stix_id: Mapped[str] = mapped_column(String(120), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    stix_id: Mapped[str] = mapped_column(String(120))
     type: Mapped[str] = mapped_column(String(80))
     spec_version: Mapped[str] = mapped_column(String(8))
     created: Mapped[datetime | None] = mapped_column(UTCDateTime)
     modified: Mapped[datetime] = mapped_column(UTCDateTime)
-    date_added: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    date_added: Mapped[datetime] = mapped_column(UTCDateTime)
     current: Mapped[bool] = mapped_column(Boolean)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     creator_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import queue as queue_module
 import re
 import resource
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import IO, Any
 import ijson  # type: ignore[import-untyped]
 import orjson
 
+from herdsec.core.bulk import db_datetime
 from herdsec.identity.visibility import Tlp, effective_tlp, normalise_marking
 from herdsec.intel import stix
 from herdsec.intel.extract import ObjectRejected, value_key, values_of
@@ -42,6 +44,8 @@ class Prepared:
     tlp: int
     name: str | None
     data: str
+    created_db: Any  # created / modified as the database stores them
+    modified_db: Any
     values: list[tuple[str, str, str, str | None, str | None]]  # type, value, key, problem, warninglists
     tags: list[tuple[str, str]]  # (kind, value): labels and ATT&CK technique ids the object carries
     technique_link: tuple[str, str] | None  # a relationship's (source id, attack-pattern id)
@@ -66,12 +70,14 @@ class Context:
     statements: frozenset[str]  # statement markings the sharer itself defined: they restrict nothing
     own_identity: str  # identity--<uuid> of the sharing organization
     member_identities: frozenset[str]  # identity ids of every member organization
+    dialect: str = "sqlite"  # timestamps are formatted for the database here, off the writing process
 
 
 class Preparer:
     def __init__(self, context: Context, warninglists: WarninglistSet) -> None:
         self.default_tlp, self.statements, self.match = context.default_tlp, set(context.statements), warninglists.match
         self.own, self.members = context.own_identity, context.member_identities
+        self.dialect = context.dialect
 
     def _identity_problem(self, obj: dict[str, Any]) -> str | None:
         return _identity_problem_impl(self.own, self.members, obj)
@@ -111,12 +117,16 @@ class Preparer:
                     flagged,
                 )
             )
+        modified = stix.version_key(obj) or EPOCH
+        created = stix.parse_timestamp(obj.get("created"))
         return Prepared(
             index=index,
             stix_id=obj["id"],
             obj_type=obj["type"],
-            modified=stix.version_key(obj) or EPOCH,
-            created=stix.parse_timestamp(obj.get("created")),
+            modified=modified,
+            created=created,
+            created_db=db_datetime(self.dialect, created),
+            modified_db=db_datetime(self.dialect, modified),
             revoked=obj.get("revoked") is True,
             tlp=int(level),
             name=stix.display_name(obj),
@@ -233,13 +243,18 @@ def _path_of(stream: IO[bytes]) -> str | None:
     return name if isinstance(name, str) and os.path.isfile(name) else None
 
 
+def runs_in_parallel(stream: IO[bytes], parallel: bool) -> bool:
+    """Whether :func:`prepared_batches` will use a second process for this stream."""
+    path = _path_of(stream)
+    return bool(parallel and path and os.path.getsize(path) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1)
+
+
 def prepared_batches(
     stream: IO[bytes], context: Context, *, parallel: bool = True
 ) -> Iterator[list[Prepared | Refused]]:
     """Prepared objects in batches; in a second process when the bundle is a large file on disk."""
     path = _path_of(stream)
-    size = os.path.getsize(path) if path else 0
-    if not (parallel and path and size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1):
+    if path is None or not runs_in_parallel(stream, parallel):
         yield from prepare_stream(stream, Preparer(context, shipped()))
         return
     mp = multiprocessing.get_context("spawn")  # never fork a threaded server
@@ -247,7 +262,17 @@ def prepared_batches(
     process = mp.Process(target=_worker, args=(path, stream.tell(), context, queue), daemon=True)
     process.start()
     try:
-        while (item := queue.get()) is not None:
+        while True:
+            try:
+                item = queue.get(timeout=1.0)
+            except queue_module.Empty:
+                if not process.is_alive():  # died without a word (killed, or could not start)
+                    raise RuntimeError(
+                        f"the bundle reader process stopped unexpectedly (exit code {process.exitcode})"
+                    ) from None
+                continue
+            if item is None:
+                break
             if isinstance(item, tuple):
                 kind, message = item
                 if kind == "syntax":

@@ -53,7 +53,7 @@ def search(
     query = (
         select(StixObject)
         .where(StixObject.current.is_(True), visible_objects(identity.viewer_for(actor)))
-        .order_by(StixObject.seq.desc())
+        .order_by(StixObject.id.desc())
         .limit(limit + 1)
     )
     if filters.type:
@@ -84,7 +84,7 @@ def search(
         query = query.where(StixObject.tlp == int(Tlp.parse(filters.tlp)))
     before = decode_cursor(cursor)
     if before is not None:
-        query = query.where(StixObject.seq < before)
+        query = query.where(StixObject.id < before)
     rows = list(session.scalars(query))
     page, more = rows[:limit], len(rows) > limit
     names = {o.id: o.name for o in identity.list_orgs(session)} if page else {}
@@ -104,7 +104,7 @@ def search(
     ]
     if filters.min_score is not None:
         items = [i for i in items if i.score is not None and i.score >= filters.min_score]
-    return Page[ObjectSummary](items=items, next=encode_cursor(page[-1].seq) if more else None)
+    return Page[ObjectSummary](items=items, next=encode_cursor(page[-1].id) if more else None)
 
 
 def _scores(session: Session, actor: Principal, objects: list[StixObject]) -> dict[str, float]:

@@ -58,13 +58,9 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stix_objects")),
-        sa.UniqueConstraint("seq", name=op.f("uq_stix_objects_seq")),
         sa.UniqueConstraint("stix_id", "modified", name=op.f("uq_stix_objects_stix_id_modified")),
     )
     with op.batch_alter_table("stix_objects", schema=None) as batch_op:
-        batch_op.create_index("ix_stix_objects_creator_seq", ["creator_org_id", "seq"], unique=False)
-        batch_op.create_index(batch_op.f("ix_stix_objects_date_added"), ["date_added"], unique=False)
-        batch_op.create_index(batch_op.f("ix_stix_objects_stix_id"), ["stix_id"], unique=False)
         batch_op.create_index("ix_stix_objects_type_current", ["type", "current"], unique=False)
 
     op.create_table(
@@ -126,9 +122,6 @@ def downgrade() -> None:
     op.drop_table("observables")
     with op.batch_alter_table("stix_objects", schema=None) as batch_op:
         batch_op.drop_index("ix_stix_objects_type_current")
-        batch_op.drop_index(batch_op.f("ix_stix_objects_stix_id"))
-        batch_op.drop_index(batch_op.f("ix_stix_objects_date_added"))
-        batch_op.drop_index("ix_stix_objects_creator_seq")
 
     op.drop_table("stix_objects")
     op.drop_table("counters")
