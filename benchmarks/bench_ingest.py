@@ -17,10 +17,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import text
-
+from benchmarks.pg import scratch_database
 from benchmarks.stixgen import write_bundle
 from herdsec.core.db import Database, make_engine
 from herdsec.migrations import upgrade
@@ -37,27 +37,6 @@ def _run(mode: str, url: str, path: Path) -> dict[str, float]:
         env={**os.environ, "PYTHONPATH": str(Path.cwd())},
     )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
-def _postgres() -> tuple[str, str] | None:
-    base = os.environ.get("HERDSEC_TEST_DATABASE_URL")
-    if not base:
-        return None
-    from sqlalchemy.engine import make_url
-
-    name = f"herdsec_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres(name: str) -> None:
-    admin = make_engine(os.environ["HERDSEC_TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _prefix(path: Path, count: int, out: Path) -> None:
@@ -113,11 +92,13 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
                 f"    stix2.parse alone{' (first 100k objects)' if peer_file != bundle else ''}: "
                 f"{peer_rate:,.0f} objects/s, peak RSS {peer['peak_rss_mb']:,.0f} MB"
             )
-            targets = [("sqlite", f"sqlite:///{work / f'hub-{size}.db'}", None)]
-            pg = _postgres()
+            targets: list[tuple[str, str, Callable[[], None] | None]] = [
+                ("sqlite", f"sqlite:///{work / f'hub-{size}.db'}", None)
+            ]
+            pg = scratch_database()
             if pg:
                 targets.append(("postgresql", pg[0], pg[1]))
-            for name, url, pg_name in targets:
+            for name, url, drop in targets:
                 try:
                     engine = make_engine(url)
                     upgrade(engine)
@@ -131,5 +112,5 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
                         f"lookup p50 {p50:.2f} ms, p99 {p99:.2f} ms"
                     )
                 finally:
-                    if pg_name:
-                        _drop_postgres(pg_name)
+                    if drop:
+                        drop()

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 from tests.shared_table import SHARED_COLUMNS, shared_items
 
+from benchmarks.pg import scratch_database
 from herdsec.core.db import Database, make_engine
 from herdsec.identity.visibility import Distribution, Tlp, Viewer, visible_filter
 from herdsec.migrations import upgrade
@@ -123,30 +124,11 @@ def _bench_auth(url: str, requests: int) -> None:
     )
 
 
-def _postgres_url() -> tuple[str, Callable[[], None]] | None:
-    base = os.environ.get("HERDSEC_TEST_DATABASE_URL")
-    if not base:
-        return None
-    from sqlalchemy.engine import make_url
-
-    name = f"herdsec_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(base).set(database=name).render_as_string(hide_password=False), drop
-
-
 def run(quick: bool = False) -> None:
     rows = 100_000 if quick else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
         urls: list[tuple[str, Callable[[], None] | None]] = [(f"sqlite:///{Path(tmp) / 'bench.db'}", None)]
-        pg = _postgres_url()
+        pg = scratch_database()
         if pg:
             urls.append(pg)
         else:

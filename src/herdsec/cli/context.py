@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from herdsec.core.settings import Settings, load_settings
 
@@ -15,3 +18,16 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
     if url:
         overrides.setdefault("database_url", url)
     return load_settings(**overrides)
+
+
+@contextmanager
+def database_session(ctx: typer.Context) -> Iterator[Session]:
+    """One unit of work on the configured database: committed at the end, rolled back on any error."""
+    from herdsec.core.db import Database
+
+    db = Database.from_url(settings_from(ctx).database_url)
+    try:
+        with db.transaction() as session:
+            yield session
+    finally:
+        db.dispose()

@@ -5,15 +5,13 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from herdsec import identity
+from herdsec.cli.context import database_session
 from herdsec.core.clock import utcnow
 from herdsec.identity.schemas import OrganizationIn, UserIn, UserPatch
 
@@ -22,17 +20,7 @@ user_app = typer.Typer(help="Users of member organizations.", no_args_is_help=Tr
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
 
-@contextmanager
-def _session(ctx: typer.Context) -> Iterator[Session]:
-    from herdsec.cli.context import settings_from
-    from herdsec.core.db import Database
-
-    db = Database.from_url(settings_from(ctx).database_url)
-    try:
-        with db.transaction() as session:
-            yield session
-    finally:
-        db.dispose()
+_session = database_session
 
 
 def _operator() -> identity.Principal:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import getpass
 import io
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
 from herdsec import identity
+from herdsec.cli.context import database_session
 from herdsec.core.errors import N_, InvalidInput
 from herdsec.intel import service
 from herdsec.intel.indicators import pattern_for
@@ -24,17 +22,7 @@ from herdsec.ioc.types import IocType, Value
 intel_app = typer.Typer(help="Threat intelligence: share and look up indicators.", no_args_is_help=True)
 
 
-@contextmanager
-def _session(ctx: typer.Context) -> Iterator[Session]:
-    from herdsec.cli.context import settings_from
-    from herdsec.core.db import Database
-
-    db = Database.from_url(settings_from(ctx).database_url)
-    try:
-        with db.transaction() as session:
-            yield session
-    finally:
-        db.dispose()
+_session = database_session
 
 
 class _Progress(io.RawIOBase):
