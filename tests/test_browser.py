@@ -243,3 +243,51 @@ def test_pages_pass_basic_accessibility_checks(desktop: BrowserContext) -> None:
     problems[page.url] = page.evaluate(A11Y_SCRIPT)
 
     assert {path: found for path, found in problems.items() if found} == {}
+
+
+SME_ANALYST = "analyst@detmayhoabinh.example"
+
+
+@pytest.mark.browser
+def test_herd_immunity_share_find_and_report_back(browser: Browser, base_url: str) -> None:
+    """A bank pastes an alert and shares its indicators; an SME finds one by value and reports it seen; the bank
+    sees who saw it."""
+    bank = _context(browser, base_url)
+    sme = _context(browser, base_url)
+    try:
+        page = bank.new_page()
+        log_in(page, BANK_ADMIN)
+        page.goto("/intel/submit")
+        page.locator("textarea[name=text]").fill(
+            "Cảnh báo: trang giả mạo hxxps://otp-giamao-browser[.]example/login đang thu thập mã OTP."
+        )
+        with page.expect_navigation():
+            page.locator("form[action='/intel/submit/freetext'] button[type=submit]").click()
+        review = page.locator("form[action='/intel/submit/values']").first
+        expect(
+            review.locator("input[name=value][value='url|https://otp-giamao-browser.example/login']")
+        ).to_be_checked()
+        review.locator("select[name=tlp]").select_option("green")
+        with page.expect_navigation():
+            review.locator("button[type=submit]").click()
+        expect(page.locator("main [role=status]").first).to_contain_text("stored")
+
+        other = sme.new_page()
+        log_in(other, SME_ANALYST)
+        other.goto("/intel")
+        other.locator("main input[name=value]").fill("hxxps://otp-giamao-browser[.]example/login")
+        with other.expect_navigation():
+            other.locator("main form[role=search] button[type=submit]").click()
+        expect(other.locator("main table")).to_contain_text(BANK_NAME)
+        with other.expect_navigation():
+            other.locator("main table a").first.click()
+        other.locator("input[name=count]").fill("3")
+        with other.expect_navigation():
+            other.locator("form[action$='/sightings'] button[type=submit]").click()
+        expect(other.locator("main")).to_contain_text("3")
+
+        page.goto(other.url.split(base_url, 1)[-1])
+        expect(page.locator("main")).to_contain_text("Công ty TNHH Dệt may Hòa Bình")  # the creator sees who saw it
+    finally:
+        bank.close()
+        sme.close()
