@@ -142,7 +142,7 @@ def ingest_bundle(
             for item in batch:
                 run.status.total_count += 1
                 if isinstance(item, Refused):
-                    run.fail(item.index, {"id": item.id}, item.reason)
+                    run.fail(item.position, {"id": item.id}, item.reason)
                 else:
                     run.pending.append(item)
             if len(run.pending) >= BATCH:
@@ -274,24 +274,28 @@ def _flush(run: _Run) -> None:
             ).where(StixObject.stix_id.in_(chunk))
         ):
             existing.setdefault(sid, []).append((pk, modified, current, owner))
-    newest: dict[str, datetime] = {sid: max(v[1] for v in versions) for sid, versions in existing.items()}
+    # Versions are compared as integer microseconds (what the reading process sends: cheap to pickle).
+    known: dict[str, list[tuple[int, int, bool, int]]] = {
+        sid: [(pk, _us(m), c, o) for pk, m, c, o in versions] for sid, versions in existing.items()
+    }
+    newest: dict[str, int] = {sid: max(v[1] for v in versions) for sid, versions in known.items()}
     accepted: list[Prepared] = []
-    seen_versions: set[tuple[str, datetime]] = {(sid, v[1]) for sid, versions in existing.items() for v in versions}
+    seen_versions: set[tuple[str, int]] = {(sid, v[1]) for sid, versions in known.items() for v in versions}
     for row in rows:
-        versions = existing.get(row.stix_id, [])
+        versions = known.get(row.stix_id, [])
         if any(owner != run.actor.org_id for _pk, _m, _c, owner in versions):
             run.fail(
-                row.index,
+                row.position,
                 {"id": row.stix_id},
                 "the object belongs to another organization; only its creator may publish new versions or revoke it",
             )
             continue
-        if (row.stix_id, row.modified) in seen_versions:
+        if (row.stix_id, row.modified_us) in seen_versions:
             continue  # already stored: idempotent
-        seen_versions.add((row.stix_id, row.modified))
+        seen_versions.add((row.stix_id, row.modified_us))
         accepted.append(row)
-        if row.modified > newest.get(row.stix_id, EPOCH - timedelta(days=1)):
-            newest[row.stix_id] = row.modified
+        if row.modified_us > newest.get(row.stix_id, -1):
+            newest[row.stix_id] = row.modified_us
     if not accepted:
         return
     top = counters.reserve(session, "stix_seq", len(accepted))
@@ -318,7 +322,7 @@ def _flush(run: _Run) -> None:
                 row.created_db,
                 row.modified_db,
                 db_datetime(dialect, EPOCH + timedelta(microseconds=base_us + i)),
-                row.modified == newest[row.stix_id],
+                row.modified_us == newest[row.stix_id],
                 row.revoked,
                 run.actor.org_id,
                 row.tlp,
@@ -332,7 +336,7 @@ def _flush(run: _Run) -> None:
     )
     superseded = [
         pk
-        for sid, versions in existing.items()
+        for sid, versions in known.items()
         for pk, modified, current, _owner in versions
         if current and modified != newest[sid]
     ]
@@ -350,6 +354,10 @@ def _flush(run: _Run) -> None:
     _record_stix_sightings(run, [row for row in accepted if row.obj_type == "sighting"])
     _record_tags(run, accepted)
     run.status.stored_count += len(accepted)
+
+
+def _us(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def _record_tags(run: _Run, rows: list[Prepared]) -> None:

@@ -14,8 +14,8 @@ import re
 import resource
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import IO, Any
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any, NamedTuple
 
 import ijson  # type: ignore[import-untyped]
 import orjson
@@ -27,19 +27,20 @@ from herdsec.intel.extract import ObjectRejected, value_key, values_of
 from herdsec.ioc.warninglists import WarninglistSet, shipped
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
 BATCH = 5000
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this a second process costs more than it saves
 PRECHECK_MAX_BYTES = 64 * 1024 * 1024  # documents read whole for a nesting check (in-process path)
 WORKER_MEMORY = 3 * 1024 * 1024 * 1024  # address-space cap of the reading process
 
 
-@dataclass(slots=True)
-class Prepared:
-    index: int
+class Prepared(NamedTuple):
+    """An object ready to store (a named tuple: it crosses between processes and pickles fast)."""
+
+    position: int  # in the bundle's objects list
     stix_id: str
     obj_type: str
-    modified: datetime
-    created: datetime | None
+    modified_us: int  # microseconds since the epoch: the version key
     revoked: bool
     tlp: int
     name: str | None
@@ -51,9 +52,8 @@ class Prepared:
     technique_link: tuple[str, str] | None  # a relationship's (source id, attack-pattern id)
 
 
-@dataclass(slots=True)
-class Refused:
-    index: int
+class Refused(NamedTuple):
+    position: int
     id: str | None
     reason: str
 
@@ -120,11 +120,10 @@ class Preparer:
         modified = stix.version_key(obj) or EPOCH
         created = stix.parse_timestamp(obj.get("created"))
         return Prepared(
-            index=index,
+            position=index,
             stix_id=obj["id"],
             obj_type=obj["type"],
-            modified=modified,
-            created=created,
+            modified_us=(modified - EPOCH) // ONE_US,
             created_db=db_datetime(self.dialect, created),
             modified_db=db_datetime(self.dialect, modified),
             revoked=obj.get("revoked") is True,
