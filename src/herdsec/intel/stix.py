@@ -112,19 +112,11 @@ def is_identifier(value: object) -> bool:
     return isinstance(value, str) and ID_RE.match(value) is not None
 
 
-def _depth_and_size_problem(obj: dict[str, Any]) -> str | None:
-    """Iterative (no recursion) walk over containers only: nesting depth and oversized strings."""
-    stack: list[tuple[Any, int]] = []
-    for key, value in obj.items():
-        if isinstance(value, str):
-            if len(value) > MAX_STRING:
-                return f"a string is longer than {MAX_STRING:,} characters"
-            if "\x00" in value:
-                return f"{key} contains a NUL character"
-        elif isinstance(value, dict | list):
-            stack.append((value, 2))
-        if len(key) > 250:
-            return "a property name is longer than 250 characters"
+TIMESTAMP_SET = frozenset(TIMESTAMP_PROPS)
+
+
+def _walk_problem(stack: list[tuple[Any, int]]) -> str | None:
+    """Nested containers, iteratively (no recursion): depth, oversized strings, NUL, long property names."""
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
@@ -146,14 +138,38 @@ def _depth_and_size_problem(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def _reference_problem(obj: dict[str, Any]) -> str | None:
+def _properties_problem(obj: dict[str, Any]) -> str | None:
+    """One pass over the top-level properties: strings, timestamps, references; then the nested containers."""
+    stack: list[tuple[Any, int]] = []
     for key, value in obj.items():
+        if len(key) > 250:
+            return "a property name is longer than 250 characters"
+        if isinstance(value, str):
+            if len(value) > MAX_STRING:
+                return f"a string is longer than {MAX_STRING:,} characters"
+            if "\x00" in value:
+                return f"{key} contains a NUL character"
+            if key in TIMESTAMP_SET and parse_timestamp(value) is None:
+                return f"{key} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s+]Z)"
+            if key.endswith("_ref") and (len(value) > 120 or ID_RE.match(value) is None):
+                return (
+                    f"{key} is not a STIX identifier"
+                    if len(value) <= 120
+                    else f"{key} holds an identifier longer than 120 characters"
+                )
+            continue
+        if key in TIMESTAMP_SET:
+            return f"{key} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s+]Z)"
         if key.endswith("_ref"):
-            if not is_identifier(value):
-                return f"{key} is not a STIX identifier"
-        elif key.endswith("_refs") and (not isinstance(value, list) or not all(is_identifier(v) for v in value)):
-            return f"{key} must be a list of STIX identifiers"
-    return None
+            return f"{key} is not a STIX identifier"
+        if key.endswith("_refs"):
+            if not isinstance(value, list) or not all(is_identifier(v) for v in value):
+                return f"{key} must be a list of STIX identifiers"
+            if any(len(v) > 120 for v in value):
+                return f"{key} holds an identifier longer than 120 characters"
+        if isinstance(value, dict | list):
+            stack.append((value, 2))
+    return _walk_problem(stack)
 
 
 def check(obj: object) -> str | None:
@@ -180,12 +196,9 @@ def check(obj: object) -> str | None:
             return f"spec_version {spec!r} is not 2.1"
     elif spec != "2.1":
         return "spec_version must be '2.1'" if spec is None else f"spec_version {spec!r} is not 2.1"
-    problem = _depth_and_size_problem(obj)
+    problem = _properties_problem(obj)
     if problem:
         return problem
-    for prop in TIMESTAMP_PROPS:
-        if prop in obj and parse_timestamp(obj[prop]) is None:
-            return f"{prop} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s+]Z)"
     if kind in ("sdo", "sro"):
         for prop in ("created", "modified"):
             if prop not in obj:
@@ -198,9 +211,6 @@ def check(obj: object) -> str | None:
     for prop in SDO_REQUIRED.get(obj_type, ()):
         if prop not in obj:
             return f"{prop} is required for {obj_type}"
-    problem = _reference_problem(obj)
-    if problem:
-        return problem
     if obj_type == "indicator":
         return _indicator_problem(obj)
     if obj_type in ("report", "grouping", "note", "opinion") and not obj.get("object_refs"):
@@ -209,11 +219,6 @@ def check(obj: object) -> str | None:
         isinstance(obj.get("count", 1), int) and 0 <= obj.get("count", 1) <= 999_999_999
     ):
         return "count must be an integer from 0 to 999,999,999"
-    for prop, value in obj.items():
-        if (prop.endswith("_ref") and isinstance(value, str) and len(value) > 120) or (
-            prop.endswith("_refs") and isinstance(value, list) and any(len(v) > 120 for v in value)
-        ):
-            return f"{prop} holds an identifier longer than 120 characters"
     return None
 
 
