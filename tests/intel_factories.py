@@ -62,3 +62,18 @@ def share(
 ) -> IngestStatus:
     body = io.BytesIO(json.dumps(bundle(*objects)).encode())
     return service.ingest_bundle(session, actor, body, tlp=tlp, distribution=distribution)
+
+
+def sighting(of: str, count: int = 1, **extra: Any) -> dict[str, Any]:
+    """A STIX sighting of the object ``of``."""
+    obj: dict[str, Any] = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.uuid4()}",
+        "created": stamp(1),
+        "modified": stamp(1),
+        "sighting_of_ref": of,
+        "count": count,
+    }
+    obj.update(extra)
+    return obj

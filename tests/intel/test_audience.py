@@ -13,7 +13,7 @@ from herdsec.intel import attack, service
 from herdsec.intel.schemas import SightingIn
 from herdsec.intel.search import Filters, search
 from tests.factories import bearer, make_member
-from tests.intel_factories import indicator, share, stamp
+from tests.intel_factories import indicator, share, sighting, stamp
 
 MARKING = "marking-definition--0b5f6f1e-9e1a-4b7e-8f4a-2d3c4b5a6f70"
 
@@ -22,15 +22,7 @@ def test_a_private_stix_sighting_stays_private(session: Session) -> None:
     a, b, c = make_member(session, "analyst"), make_member(session, "analyst"), make_member(session, "analyst")
     ind = indicator("203.0.113.120")
     share(session, a.principal, ind, tlp="green")
-    private = {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": "sighting--1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
-        "created": stamp(),
-        "modified": stamp(),
-        "sighting_of_ref": ind["id"],
-        "count": 5,
-    }
+    private = sighting(ind["id"], 5)
     share(session, c.principal, private, tlp="red", distribution="organization")
     for viewer in (a, b):
         summary = service.lookup(session, viewer.principal, "203.0.113.120").matches[0].sightings
@@ -43,15 +35,7 @@ def test_sightings_of_invisible_objects_are_not_recorded(session: Session) -> No
     a, c = make_member(session, "analyst"), make_member(session, "analyst")
     secret = indicator("203.0.113.121")
     share(session, a.principal, secret, distribution="organization")
-    probe = {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": "sighting--2d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
-        "created": stamp(),
-        "modified": stamp(),
-        "sighting_of_ref": secret["id"],
-        "count": 50,
-    }
+    probe = sighting(secret["id"], 50)
     share(session, c.principal, probe, tlp="green")
     summary = service.lookup(session, a.principal, "203.0.113.121").matches[0].sightings
     assert summary is None or summary.count == 0
@@ -123,15 +107,7 @@ def test_values_postgresql_cannot_store_are_refused_per_object(session: Session)
         a.principal,
         indicator("203.0.113.125", name="bad\u0000name"),
         indicator("203.0.113.126", created_by_ref="identity--" + "a" * 200),
-        {
-            "type": "sighting",
-            "spec_version": "2.1",
-            "id": "sighting--5d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
-            "created": stamp(),
-            "modified": stamp(),
-            "count": 5_000_000_000,
-            "sighting_of_ref": "indicator--5d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
-        },
+        sighting("indicator--5d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d", 5_000_000_000),
     )
     assert status.failure_count == 3 and status.stored_count == 0
 

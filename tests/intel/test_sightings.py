@@ -13,7 +13,7 @@ from herdsec.core.errors import InvalidInput, NotFound, PermissionDenied
 from herdsec.intel import service
 from herdsec.intel.schemas import SightingIn
 from tests.factories import bearer, make_member
-from tests.intel_factories import indicator, share, stamp
+from tests.intel_factories import indicator, share, sighting, stamp
 
 
 def test_sightings_by_value_counts_and_privacy(session: Session) -> None:
@@ -82,18 +82,8 @@ def test_stix_sighting_objects_count_too(session: Session) -> None:
     a, b = make_member(session, "analyst"), make_member(session, "analyst")
     ind = indicator("203.0.113.94")
     share(session, a.principal, ind, tlp="green")
-    sighting = {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": "sighting--ee20065d-2555-424f-ad9e-0f8428623c75",
-        "created": stamp(1),
-        "modified": stamp(1),
-        "sighting_of_ref": ind["id"],
-        "count": 7,
-        "first_seen": stamp(1),
-        "last_seen": stamp(2),
-    }
-    share(session, b.principal, sighting, tlp="green")
+    seen = sighting(ind["id"], 7, first_seen=stamp(1), last_seen=stamp(2))
+    share(session, b.principal, seen, tlp="green")
     summary = service.lookup(session, a.principal, "203.0.113.94").matches[0].sightings
     assert summary is not None and summary.count == 7 and summary.reporters == [b.org.name]
 

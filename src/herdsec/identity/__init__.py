@@ -18,7 +18,7 @@ from herdsec.identity.auth import (
 from herdsec.identity.groups import add_member, create_group, get_group, list_groups, remove_member
 from herdsec.identity.keys import create_api_key, list_api_keys, revoke_api_key
 from herdsec.identity.logic import OrgKind, Role, SizeBand
-from herdsec.identity.orgs import create_org, find_org, get_org, list_orgs, update_org
+from herdsec.identity.orgs import create_org, find_org, get_org, get_orgs, list_orgs, update_org
 from herdsec.identity.principal import Principal
 from herdsec.identity.users import (
     create_user,
@@ -45,6 +45,7 @@ __all__ = [
     "find_user_by_email",
     "get_group",
     "get_org",
+    "get_orgs",
     "get_user",
     "group_ids_of",
     "list_api_keys",

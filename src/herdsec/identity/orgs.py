@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,6 +52,15 @@ def list_orgs(session: Session, *, kind: str | None = None) -> list[Organization
     if kind:
         query = query.where(Organization.kind == parse_choice(OrgKind, kind, "kind").value)
     return [OrganizationOut.model_validate(o) for o in session.scalars(query)]
+
+
+def get_orgs(session: Session, org_ids: Iterable[int]) -> dict[int, OrganizationOut]:
+    """The organizations with these ids (one query; unknown ids are left out)."""
+    wanted = sorted(set(org_ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Organization).where(Organization.id.in_(wanted)))
+    return {o.id: OrganizationOut.model_validate(o) for o in rows}
 
 
 def get_org(session: Session, org_id: int) -> OrganizationOut:

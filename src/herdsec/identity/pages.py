@@ -23,7 +23,6 @@ router = APIRouter(include_in_schema=False)
 Member = Annotated[Principal, Depends(page_principal)]
 Visitor = Annotated[Principal | None, Depends(optional_page_principal)]
 Text = Annotated[str, Form()]
-OptText = Annotated[str, Form()]
 
 
 def _local(target: str | None, default: str = "/") -> str:
@@ -59,7 +58,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-async def login(request: Request, email: Text, password: Text, next: OptText = "/") -> Response:
+async def login(request: Request, email: Text, password: Text, next: Text = "/") -> Response:
     await check_csrf(request)
     settings = request.app.state.settings
     try:
@@ -90,7 +89,7 @@ async def logout(request: Request, me: Member) -> Response:
 
 
 @router.post("/language")
-async def choose_language(request: Request, visitor: Visitor, lang: Text, next: OptText = "/") -> Response:
+async def choose_language(request: Request, visitor: Visitor, lang: Text, next: Text = "/") -> Response:
     await check_csrf(request)
     language = lang if lang in LANGUAGES else request.app.state.settings.default_language
     if visitor is not None and visitor.user_id is not None:
@@ -114,9 +113,9 @@ def update_account(
     request: Request,
     me: Member,
     name: Text,
-    language: OptText = "",
-    current_password: OptText = "",
-    new_password: OptText = "",
+    language: Text = "",
+    current_password: Text = "",
+    new_password: Text = "",
 ) -> Response:
     assert me.user_id is not None
     try:
@@ -163,9 +162,9 @@ def create_org(
     me: Member,
     name: Text,
     kind: Text,
-    sector: OptText = "",
-    province: OptText = "",
-    size_band: OptText = "",
+    sector: Text = "",
+    province: Text = "",
+    size_band: Text = "",
 ) -> Response:
     form = {"name": name, "kind": kind, "sector": sector, "province": province, "size_band": size_band}
     try:
@@ -222,10 +221,10 @@ def update_org(
     org_id: int,
     name: Text,
     kind: Text,
-    sector: OptText = "",
-    province: OptText = "",
-    size_band: OptText = "",
-    description: OptText = "",
+    sector: Text = "",
+    province: Text = "",
+    size_band: Text = "",
+    description: Text = "",
 ) -> Response:
     data = {
         "name": name,
@@ -251,7 +250,7 @@ def add_user(
     email: Text,
     name: Text,
     role: Text,
-    password: OptText = "",
+    password: Text = "",
 ) -> Response:
     try:
         with transaction(request) as s:
@@ -266,8 +265,8 @@ def change_user(
     request: Request,
     me: Member,
     user_id: int,
-    role: OptText = "",
-    active: OptText = "",
+    role: Text = "",
+    active: Text = "",
 ) -> Response:
     patch = UserPatch(role=role or None, active=None if active == "" else active == "1")
     with transaction(request) as s:
@@ -298,7 +297,7 @@ def _keys_page(request: Request, me: Member, status: int = 200, **extra: object)
 
 
 @router.post("/keys")
-def create_key(request: Request, me: Member, role: Text, label: OptText = "") -> Response:
+def create_key(request: Request, me: Member, role: Text, label: Text = "") -> Response:
     try:
         with transaction(request) as s:
             created = identity.create_api_key(s, me, role=role, label=label, user_id=me.user_id)

@@ -18,6 +18,7 @@ from herdsec.identity.visibility import Tlp
 from herdsec.intel import attack, decay, sightings
 from herdsec.intel.access import visible_objects
 from herdsec.intel.models import Observable, Sighting, StixObject
+from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import SightingSummary
 
 
@@ -74,7 +75,7 @@ def dashboard(session: Session, actor: Principal, *, latest: int = 15) -> Dashbo
     TLP; the latest shared objects; the most sighted."""
     visible = visible_objects(identity.viewer_for(actor))
     orgs = _names(session)
-    reference = [o.id for o in orgs.values() if o.name == attack.REFERENCE_ORG]
+    reference = sorted(reference_org_ids(session))
     # What members shared: not the ATT&CK reference data, not marking definitions and identities.
     current = (
         StixObject.current.is_(True),

@@ -125,4 +125,4 @@ def _same_shape(kind: IocType) -> list[str]:
 
 
 def _org_names(session: Session, org_ids: set[int]) -> dict[int, str]:
-    return {o.id: o.name for o in identity.list_orgs(session) if o.id in org_ids} if org_ids else {}
+    return {org_id: org.name for org_id, org in identity.get_orgs(session, org_ids).items()}

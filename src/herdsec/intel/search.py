@@ -87,7 +87,7 @@ def search(
         query = query.where(StixObject.id < before)
     rows = list(session.scalars(query))
     page, more = rows[:limit], len(rows) > limit
-    names = {o.id: o.name for o in identity.list_orgs(session)} if page else {}
+    names = {i: o.name for i, o in identity.get_orgs(session, (o.creator_org_id for o in page)).items()}
     scores = _scores(session, actor, page)
     items = [
         ObjectSummary(

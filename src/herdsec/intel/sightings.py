@@ -117,7 +117,7 @@ def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> di
             Sighting.stix_id, Sighting.org_id, Sighting.kind, Sighting.count, Sighting.first_seen, Sighting.last_seen
         ).where(Sighting.stix_id.in_(sorted(objects)), visible_reports(actor))
     ).all()
-    orgs = {o.id: o for o in identity.list_orgs(session)} if rows else {}
+    orgs = identity.get_orgs(session, (r.org_id for r in rows))
     grouped: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         grouped[row.stix_id].append(row)
