@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         False, description="Mark cookies `Secure` (set true when the hub is served over HTTPS)."
     )
+    outbound_allow: str = Field(
+        "",
+        description="Non-public destinations outbound requests (federation, feeds) may reach: comma-separated "
+        "networks (CIDR) or `loopback`, `private`, `link-local`. Empty: only public addresses.",
+    )
+    outbound_timeout: int = Field(
+        30, ge=1, le=600, description="Timeout of one outbound request (federation, feeds), in seconds."
+    )
+    outbound_max_bytes: int = Field(
+        67_108_864, ge=1024, description="Largest response accepted from an outbound request (bytes)."
+    )
 
     @field_validator("database_url")
     @classmethod

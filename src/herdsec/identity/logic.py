@@ -23,6 +23,7 @@ class OrgKind(StrEnum):
     VENDOR = "vendor"
     LAB = "lab"
     COORDINATOR = "coordinator"
+    HUB = "hub"  # a federated peer hub or feed: what it sends is stored as this organization
 
 
 KIND_LABELS = {
@@ -35,6 +36,7 @@ KIND_LABELS = {
     OrgKind.VENDOR: N_("Security vendor"),
     OrgKind.LAB: N_("Evaluation lab"),
     OrgKind.COORDINATOR: N_("Coordinating body"),
+    OrgKind.HUB: N_("Federated hub"),
 }
 
 
