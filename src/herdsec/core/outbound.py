@@ -142,10 +142,10 @@ def address_category(addr: IPAddress) -> str | None:
         return "link-local"
     if addr.is_multicast:
         return "multicast"
-    if addr.is_private or addr in CGNAT or (isinstance(addr, ipaddress.IPv6Address) and addr.is_site_local):
-        return "private"
     if addr.is_reserved:
         return "reserved"
+    if addr.is_private or addr in CGNAT or (isinstance(addr, ipaddress.IPv6Address) and addr.is_site_local):
+        return "private"
     if not addr.is_global:
         return "not globally routable"
     return None

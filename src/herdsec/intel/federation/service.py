@@ -87,13 +87,14 @@ def add_peer(session: Session, actor: Principal, data: PeerIn, settings: Setting
     peer = session.scalar(select(FederationPeer).where(FederationPeer.name == name))
     if peer is not None and not replace:
         raise Conflict(N_("a federation peer named %(name)r exists (use --replace to change it)"), name=name)
+    org_id = _peer_org(session, actor, name, data.as_org)
     if peer is None:
-        peer = FederationPeer(name=name, push_cursor=0, failures=0, enabled=True, created_at=utcnow())
+        peer = FederationPeer(name=name, push_cursor=0, failures=0, enabled=True, created_at=utcnow(), org_id=org_id)
         session.add(peer)
     peer.kind, peer.url, peer.direction = kind.value, data.url.strip(), direction.value
     peer.collection_id = (data.collection_id or "").strip() or None
     peer.interval_seconds = data.interval_seconds
-    peer.org_id = _peer_org(session, actor, name, data.as_org)
+    peer.org_id = org_id
     peer.username = data.username
     if data.api_key:
         peer.auth_kind, peer.secret = "api-key", seal(settings.secret_key, data.api_key, name)

@@ -1,0 +1,95 @@
+"""Small HTTP servers for the federation tests: bound to 127.0.0.1 on a free port, stopped by the fixture."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Route = Callable[[BaseHTTPRequestHandler, dict[str, list[str]]], None]
+
+
+def reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    handler.send_response(status)
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def reply_json(handler: BaseHTTPRequestHandler, data: Any, status: int = 200) -> None:
+    reply(handler, status, json.dumps(data).encode(), {"Content-Type": "application/taxii+json;version=2.1"})
+
+
+class Server:
+    def __init__(self, routes: dict[str, Route]) -> None:
+        self.routes = routes
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def _handle(self) -> None:
+                parts = urlsplit(self.path)
+                outer.requests.append((self.command, self.path, dict(self.headers.items())))
+                route = outer.routes.get(parts.path)
+                if route is None:
+                    reply(self, 404, b"not found")
+                    return
+                route(self, parse_qs(parts.query))
+
+            do_GET = _handle  # noqa: N815
+            do_POST = _handle  # noqa: N815
+
+        class Quiet(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                return  # the client gave up (timeouts are what some tests check)
+
+        self.httpd = Quiet(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@contextmanager
+def serving(routes: dict[str, Route]) -> Iterator[Server]:
+    server = Server(routes)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def redirect_to(target: str, status: int = 302) -> Route:
+    def route(handler: BaseHTTPRequestHandler, _query: dict[str, list[str]]) -> None:
+        reply(handler, status, b"", {"Location": target})
+
+    return route
+
+
+def hang(seconds: float = 5.0) -> Route:
+    def route(handler: BaseHTTPRequestHandler, _query: dict[str, list[str]]) -> None:
+        time.sleep(seconds)
+        reply(handler, 200, b"{}")
+
+    return route
+
+
+def echo_headers(handler: BaseHTTPRequestHandler, _query: dict[str, list[str]]) -> None:
+    reply_json(handler, dict(handler.headers.items()))
