@@ -106,11 +106,11 @@ def running_medallion(workdir: Path, objects: list[dict[str, Any]], page_size: i
     try:
         while True:
             try:
-                req = urllib.request.Request(
+                req = urllib.request.Request(  # noqa: S310 - the test's own server on 127.0.0.1
                     f"{base}/taxii2/",
                     headers={"Accept": "application/taxii+json;version=2.1", "Authorization": f"Basic {token}"},
                 )
-                with urllib.request.urlopen(req, timeout=2):  # noqa: S310 - the test's own local server
+                with urllib.request.urlopen(req, timeout=2):  # noqa: S310
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:

@@ -93,3 +93,71 @@ def hang(seconds: float = 5.0) -> Route:
 
 def echo_headers(handler: BaseHTTPRequestHandler, _query: dict[str, list[str]]) -> None:
     reply_json(handler, dict(handler.headers.items()))
+
+
+class FakeTaxii:
+    """A scripted TAXII 2.1 server: discovery, API root and one collection whose object pages the test sets."""
+
+    COLLECTION = "c0ffee00-0000-4000-8000-000000000001"
+
+    def __init__(self) -> None:
+        self.pages: list[Route] = []  # one route per successive objects request (the last one repeats)
+        self.posted: list[Any] = []
+        self.calls = 0
+        self.server = Server(
+            {
+                "/taxii2/": self._discovery,
+                "/api1/": lambda h, q: reply_json(h, {"title": "fake", "versions": [], "max_content_length": 10**6}),
+                f"/api1/collections/{self.COLLECTION}/": lambda h, q: reply_json(
+                    h, {"id": self.COLLECTION, "title": "c", "can_read": True, "can_write": True}
+                ),
+                f"/api1/collections/{self.COLLECTION}/objects/": self._objects,
+            }
+        )
+        self.url = f"{self.server.url}/taxii2/"
+
+    def _discovery(self, handler: BaseHTTPRequestHandler, _query: dict[str, list[str]]) -> None:
+        reply_json(handler, {"title": "fake", "default": f"{self.server.url}/api1/"})
+
+    def _objects(self, handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
+        if handler.command == "POST":
+            length = int(handler.headers.get("Content-Length", "0"))
+            self.posted.append(json.loads(handler.rfile.read(length)))
+            reply_json(handler, {"id": "s1", "status": "complete", "success_count": 1, "failure_count": 0}, 202)
+            return
+        route = self.pages[min(self.calls, len(self.pages) - 1)]
+        self.calls += 1
+        route(handler, query)
+
+
+def envelope(objects: list[dict[str, Any]], *, more: bool = False, next_token: str | None = None,
+             added_last: str = "2026-11-20T00:00:00.000000Z") -> Route:  # fmt: skip
+    def route(handler: BaseHTTPRequestHandler, _query: dict[str, list[str]]) -> None:
+        body: dict[str, Any] = {"objects": objects, "more": more}
+        if next_token:
+            body["next"] = next_token
+        reply(
+            handler,
+            200,
+            json.dumps(body).encode(),
+            {"Content-Type": "application/taxii+json;version=2.1", "X-TAXII-Date-Added-Last": added_last},
+        )
+
+    return route
+
+
+def garbage(body: bytes = b'{"objects": [{"type": "indicator", "id": ') -> Route:
+    def route(handler: BaseHTTPRequestHandler, _query: dict[str, list[str]]) -> None:
+        reply(handler, 200, body, {"Content-Type": "application/taxii+json;version=2.1"})
+
+    return route
+
+
+@contextmanager
+def fake_taxii() -> Iterator[FakeTaxii]:
+    fake = FakeTaxii()
+    fake.server.start()
+    try:
+        yield fake
+    finally:
+        fake.server.stop()

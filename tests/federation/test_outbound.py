@@ -125,45 +125,48 @@ def test_the_connection_goes_to_the_checked_address() -> None:
 
 def test_a_redirect_to_the_metadata_address_is_refused() -> None:
     with serving({"/r": redirect_to("http://169.254.169.254/latest/meta-data/")}) as server:
-        with pytest.raises(OutboundRefused, match="169.254.169.254"):
+        with pytest.raises(OutboundRefused, match=r"169\.254\.169\.254"):
             request("GET", f"{server.url}/r", policy=LOCAL)
         assert len(server.requests) == 1
 
 
 def test_a_redirect_outside_a_scoped_allowance_is_refused() -> None:
     with serving({"/r": redirect_to("http://127.0.0.2:9/"), "/f": redirect_to("file:///etc/passwd")}) as server:
-        with pytest.raises(OutboundRefused, match="127.0.0.2"):
+        with pytest.raises(OutboundRefused, match=r"127\.0\.0\.2"):
             request("GET", f"{server.url}/r", policy=ONLY_127_0_0_1)
         with pytest.raises(OutboundRefused, match="only http and https"):
             request("GET", f"{server.url}/f", policy=ONLY_127_0_0_1)
 
 
 def test_redirects_are_followed_with_a_hop_limit() -> None:
-    with serving({"/a": redirect_to("/b"), "/b": lambda h, q: reply(h, 200, b"done"), "/loop": redirect_to("/loop")}) as s:
+    with serving(
+        {"/a": redirect_to("/b"), "/b": lambda h, q: reply(h, 200, b"done"), "/loop": redirect_to("/loop")}
+    ) as s:
         assert request("GET", f"{s.url}/a", policy=LOCAL).body == b"done"
         with pytest.raises(OutboundFailed, match="more than 5 redirects"):
             request("GET", f"{s.url}/loop", policy=LOCAL)
 
 
 def test_a_post_is_not_redirected() -> None:
-    with serving({"/r": redirect_to("/b", 307)}) as server:
-        with pytest.raises(OutboundFailed, match="redirected"):
-            request("POST", f"{server.url}/r", policy=LOCAL, body=b"{}")
+    with serving({"/r": redirect_to("/b", 307)}) as server, pytest.raises(OutboundFailed, match="redirected"):
+        request("POST", f"{server.url}/r", policy=LOCAL, body=b"{}")
 
 
 def test_credentials_are_not_sent_across_origins_on_redirect() -> None:
-    with serving({"/h": echo_headers}) as other:
-        with serving({"/r": redirect_to(f"{other.url}/h"), "/h": echo_headers}) as first:
-            response = request("GET", f"{first.url}/r", policy=LOCAL, headers={"Authorization": "Bearer secret"})
-            assert b"secret" not in response.body
-            same = request("GET", f"{first.url}/h", policy=LOCAL, headers={"Authorization": "Bearer secret"})
-            assert b"Bearer secret" in same.body
+    with (
+        serving({"/h": echo_headers}) as other,
+        serving({"/r": redirect_to(f"{other.url}/h"), "/h": echo_headers}) as first,
+    ):
+        response = request("GET", f"{first.url}/r", policy=LOCAL, headers={"Authorization": "Bearer secret"})
+        assert b"secret" not in response.body
+        same = request("GET", f"{first.url}/h", policy=LOCAL, headers={"Authorization": "Bearer secret"})
+        assert b"Bearer secret" in same.body
 
 
 def test_a_server_that_hangs_times_out() -> None:
     with serving({"/slow": hang(3.0)}) as server:
         policy = OutboundPolicy.parse("loopback", timeout=0.5)
-        with pytest.raises(OutboundFailed, match="no answer within 0.5 seconds"):
+        with pytest.raises(OutboundFailed, match=r"no answer within 0\.5 seconds"):
             request("GET", f"{server.url}/slow", policy=policy)
 
 

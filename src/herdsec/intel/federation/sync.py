@@ -156,6 +156,8 @@ def store_page(
         )
     except InvalidInput as exc:
         raise InvalidInput(N_("the peer sent a page the hub cannot store: %(reason)s"), reason=exc.render()) from None
+    except orjson.JSONEncodeError as exc:  # nested deeper than a STIX object may be
+        raise InvalidInput(N_("the peer sent a page the hub cannot store: %(reason)s"), reason=str(exc)) from None
     refused = {f.id for f in status.failures}
     tally.refused += status.failure_count
     tally.pulled += status.stored_count
