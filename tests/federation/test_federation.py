@@ -3,6 +3,7 @@ reported and retried later with nothing stored half, what may be pushed, credent
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -281,7 +282,8 @@ def test_pushes_send_only_what_may_leave_with_its_marking(session: Session, db: 
 
 
 def test_outgoing_adds_the_stored_tlp_only_when_missing() -> None:
-    marked = outgoing(int(Tlp.GREEN), '{"type":"indicator","object_marking_refs":["%s"]}' % TLP2_MARKINGS[Tlp.GREEN])
+    stored = json.dumps({"type": "indicator", "object_marking_refs": [TLP2_MARKINGS[Tlp.GREEN]]})
+    marked = outgoing(int(Tlp.GREEN), stored)
     assert marked["object_marking_refs"] == [TLP2_MARKINGS[Tlp.GREEN]]
     assert "object_marking_refs" not in outgoing(0, '{"type":"marking-definition"}')
 
