@@ -315,3 +315,21 @@ def test_due_peers_and_remove(session: Session, db: Database) -> None:
     federation.remove_peer(session, OPERATOR, "peer")
     assert federation.list_peers(session, OPERATOR) == []
     assert federation.seconds_until_due(db) is None
+
+
+def test_replace_keeps_cursors_and_stored_credentials(session: Session) -> None:
+    _add(session, "http://127.0.0.1:9/", username="u", password="first-password")
+    row = _peer_row(session)
+    row.pull_cursor, row.push_cursor = "2026-11-01T00:00:00Z", 42
+    session.flush()
+    sealed = row.secret
+    federation.add_peer(
+        session,
+        OPERATOR,
+        federation.PeerIn(name="peer", url="http://127.0.0.1:9/taxii2/", collection_id="c", direction="both"),
+        LOCAL,
+        replace=True,
+    )
+    row = _peer_row(session)
+    assert (row.direction, row.pull_cursor, row.push_cursor) == ("both", "2026-11-01T00:00:00Z", 42)
+    assert row.secret == sealed and row.auth_kind == "basic" and row.username == "u"

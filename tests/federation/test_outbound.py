@@ -75,6 +75,12 @@ def test_the_metadata_address_stays_refused_when_loopback_is_allowed() -> None:
         check_url("http://169.254.169.254/", LOCAL)
 
 
+@pytest.mark.parametrize("url", ["http://2130706433/", "http://0x7f.1/", "http://localhost/"])
+def test_loopback_in_disguise_is_refused(url: str) -> None:
+    with pytest.raises(OutboundRefused, match="loopback"):
+        check_url(url, OutboundPolicy())
+
+
 def test_a_name_resolving_to_a_private_address_is_refused() -> None:
     policy = OutboundPolicy(resolver=lambda host, port: ["93.184.216.34", "10.0.0.5"])
     with pytest.raises(OutboundRefused, match=r"evil\.example resolves to 10\.0\.0\.5 is a private"):

@@ -23,8 +23,9 @@ def check_operator(actor: Principal) -> None:
         raise PermissionDenied(N_("only a coordinator may manage federation"))
 
 
-def find_peer_row(session: Session, name: str) -> FederationPeer:
-    peer = session.scalar(select(FederationPeer).where(FederationPeer.name == name.strip()))
+def find_peer_row(session: Session, name: str, *, lock: bool = False) -> FederationPeer:
+    query = select(FederationPeer).where(FederationPeer.name == name.strip())
+    peer = session.scalar(query.with_for_update() if lock else query)
     if peer is None:
         raise NotFound(N_("no federation peer named %(name)r"), where="name", name=name)
     return peer
@@ -89,19 +90,22 @@ def add_peer(session: Session, actor: Principal, data: PeerIn, settings: Setting
         raise Conflict(N_("a federation peer named %(name)r exists (use --replace to change it)"), name=name)
     org_id = _peer_org(session, actor, name, data.as_org)
     if peer is None:
-        peer = FederationPeer(name=name, push_cursor=0, failures=0, enabled=True, created_at=utcnow(), org_id=org_id)
+        peer = FederationPeer(
+            name=name, push_cursor=0, failures=0, enabled=True, created_at=utcnow(), org_id=org_id, auth_kind="none"
+        )
         session.add(peer)
     peer.kind, peer.url, peer.direction = kind.value, data.url.strip(), direction.value
     peer.collection_id = (data.collection_id or "").strip() or None
     peer.interval_seconds = data.interval_seconds
     peer.org_id = org_id
-    peer.username = data.username
+    if data.username is not None:
+        peer.username = data.username
     if data.api_key:
-        peer.auth_kind, peer.secret = "api-key", seal(settings.secret_key, data.api_key, name)
+        peer.auth_kind, peer.secret, peer.username = "api-key", seal(settings.secret_key, data.api_key, name), None
     elif data.password is not None:
         peer.auth_kind, peer.secret = "basic", seal(settings.secret_key, data.password, name)
-    else:
-        peer.auth_kind, peer.secret = "none", None
+    elif peer.secret is None:  # a replacement without credentials keeps the stored ones
+        peer.auth_kind = "none"
     peer.next_attempt_at = None
     peer.failures = 0
     session.flush()

@@ -19,7 +19,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -28,7 +28,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from herdsec import identity
-from herdsec.core.clock import utcnow
+from herdsec.core.clock import as_utc, utcnow
 from herdsec.core.db import Database
 from herdsec.core.errors import N_, HerdsecError, InvalidInput
 from herdsec.core.outbound import OutboundPolicy, fetch_bytes
@@ -58,6 +58,7 @@ PAGE_SIZE = 500
 MAX_PAGES = 200  # per run; the cursor resumes the rest next time
 PUSH_BATCH = 200
 MAX_PUSH_BATCHES = 100
+CLAIM_SECONDS = 600
 
 
 class FederationUnavailable(HerdsecError):
@@ -295,7 +296,9 @@ def run_peer(db: Database, actor: Principal, name: str, settings: Settings, *, t
     error: str | None = None
     with db.transaction() as session:
         check_operator(actor)
-        peer = find_peer_row(session, name)
+        peer = find_peer_row(session, name, lock=True)
+        # Claim the peer: another `federation run` loop does not pick it up while this run goes on.
+        peer.next_attempt_at = started + timedelta(seconds=max(peer.interval_seconds, CLAIM_SECONDS))
         run = FederationRun(peer_id=peer.id, trigger=trigger[:16], started_at=started)
         session.add(run)
         session.flush()
@@ -384,8 +387,6 @@ def seconds_until_due(db: Database, now: datetime | None = None) -> float | None
         )
     if unscheduled or soonest is None:
         return 0.0
-    from herdsec.core.clock import as_utc
-
     return max(0.0, (as_utc(soonest) - moment).total_seconds())
 
 
