@@ -104,6 +104,7 @@ class FakeTaxii:
         self.pages: list[Route] = []  # one route per successive objects request (the last one repeats)
         self.posted: list[Any] = []
         self.calls = 0
+        self.pending_first = False  # answer POSTs with a pending status that the status endpoint then completes
         self.server = Server(
             {
                 "/taxii2/": self._discovery,
@@ -112,6 +113,9 @@ class FakeTaxii:
                     h, {"id": self.COLLECTION, "title": "c", "can_read": True, "can_write": True}
                 ),
                 f"/api1/collections/{self.COLLECTION}/objects/": self._objects,
+                "/api1/status/s1/": lambda h, q: reply_json(
+                    h, {"id": "s1", "status": "complete", "success_count": len(self.posted[-1]["objects"])}
+                ),
             }
         )
         self.url = f"{self.server.url}/taxii2/"
@@ -123,7 +127,10 @@ class FakeTaxii:
         if handler.command == "POST":
             length = int(handler.headers.get("Content-Length", "0"))
             self.posted.append(json.loads(handler.rfile.read(length)))
-            reply_json(handler, {"id": "s1", "status": "complete", "success_count": 1, "failure_count": 0}, 202)
+            if self.pending_first:
+                reply_json(handler, {"id": "s1", "status": "pending", "success_count": 0, "pending_count": 1}, 202)
+            else:
+                reply_json(handler, {"id": "s1", "status": "complete", "success_count": 1, "failure_count": 0}, 202)
             return
         route = self.pages[min(self.calls, len(self.pages) - 1)]
         self.calls += 1

@@ -333,3 +333,16 @@ def test_replace_keeps_cursors_and_stored_credentials(session: Session) -> None:
     row = _peer_row(session)
     assert (row.direction, row.pull_cursor, row.push_cursor) == ("both", "2026-11-01T00:00:00Z", 42)
     assert row.secret == sealed and row.auth_kind == "basic" and row.username == "u"
+
+
+def test_a_pending_push_status_is_polled_until_complete(session: Session, db: Database) -> None:
+    member = make_member(session, "analyst")
+    objs = [indicator(tlp=Tlp.GREEN) for _ in range(3)]
+    share(session, member.principal, *objs, distribution="all")
+    with fake_taxii() as fake:
+        fake.pending_first = True
+        _add(session, fake.url, direction="push")
+        session.commit()
+        run = federation.run_peer(db, OPERATOR, "peer", LOCAL)
+        assert run.error is None and run.pushed == 3
+        assert any(path == "/api1/status/s1/" for _method, path, _headers in fake.server.requests)
