@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -63,6 +65,12 @@ class OutboundFailed(HerdsecError):
 
 def _short(url: str) -> str:
     return url if len(url) <= 300 else url[:297] + "..."
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's CA store, loaded once (loading it costs more than a request to a nearby peer)."""
+    return ssl.create_default_context()
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -273,7 +281,7 @@ def request(
     ok = set(ok_statuses)
     timeout = httpx.Timeout(policy.timeout)
     origin = origin_of(url)
-    with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
+    with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False, verify=_tls_context()) as client:
         for _hop in range(policy.max_redirects + 1):
             target = check_url(url, policy)
             sent = {k: v for k, v in (headers or {}).items() if k.lower() not in ("host", "authorization")}
