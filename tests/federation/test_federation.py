@@ -201,6 +201,18 @@ def test_a_bad_object_in_a_good_page_is_refused_alone(session: Session, db: Data
     assert _stored(session, [o["id"] for o in objs]) == 2
 
 
+def test_objects_without_a_usable_id_are_refused_alone(session: Session, db: Database) -> None:
+    good = indicator(tlp=Tlp.GREEN)
+    odd = [{"type": "indicator"}, {"type": "indicator", "id": ["indicator--x"]}, {"type": "indicator", "id": 7}]
+    with fake_taxii() as fake:
+        fake.pages = [envelope([*odd, good])]
+        _add(session, fake.url)
+        session.commit()
+        run = federation.run_peer(db, OPERATOR, "peer", LOCAL)
+    assert run.error is None and run.pulled == 1 and run.refused == 3
+    assert _stored(session, [good["id"]]) == 1
+
+
 def test_a_page_nested_absurdly_deep_stores_nothing(session: Session, db: Database) -> None:
     nested: dict[str, object] = {}
     inner = nested

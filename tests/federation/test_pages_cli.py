@@ -108,3 +108,26 @@ def test_cli_add_list_show_run_remove(
     assert herdsec(capsys, "federation", "remove", "peer-b")[0] == 0
     code, _out, err = herdsec(capsys, "federation", "show", "peer-b")
     assert code == 2 and "no federation peer" in err
+
+
+def test_cli_run_keeps_running_until_interrupted(
+    cli_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    herdsec(capsys, "init")
+    monkeypatch.setenv("HERDSEC_OUTBOUND_ALLOW", "loopback")
+    waits: list[float] = []
+
+    def stop(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("herdsec.intel.federation.cli.sleep", stop)
+    with fake_taxii() as fake:
+        fake.pages = [envelope([indicator()])]
+        herdsec(capsys, "federation", "add", "loop", "--taxii", fake.url, "--collection", FakeTaxii.COLLECTION,
+                "--interval", "1h")  # fmt: skip
+        code, out, _err = herdsec(capsys, "federation", "run")
+    assert code == 130
+    assert out.count("pulled 1") == 1  # the second pass found nothing due (next run in an hour)
+    assert waits[0] == 60.0 and waits[1] == 60.0  # capped idle wait, then the next due time is far away

@@ -111,9 +111,14 @@ def _context(peer: FederationPeer, settings: Settings, policy: OutboundPolicy) -
 # --- pull ---------------------------------------------------------------------------------------------------------
 
 
+def _id(obj: dict[str, Any]) -> str | None:
+    value = obj.get("id")
+    return value if isinstance(value, str) else None
+
+
 def _echoes(session: Session, org_id: int, objects: list[dict[str, Any]]) -> set[str]:
     """Ids among ``objects`` already owned here by an organization other than the peer's (our own, echoed)."""
-    ids = sorted({o["id"] for o in objects if isinstance(o.get("id"), str)})
+    ids = sorted({i for o in objects if (i := _id(o)) is not None})
     found: set[str] = set()
     for start in range(0, len(ids), 500):
         found.update(
@@ -147,7 +152,7 @@ def store_page(
 ) -> None:
     """Store one pulled page as the peer's organization (the caller's transaction is the page's unit)."""
     echoes = _echoes(session, ctx.org_id, objects)
-    fresh = [o for o in objects if o.get("id") not in echoes]
+    fresh = [o for o in objects if _id(o) not in echoes]
     tally.skipped += len(objects) - len(fresh)
     if not fresh:
         return
@@ -162,7 +167,7 @@ def store_page(
     refused = {f.id for f in status.failures}
     tally.refused += status.failure_count
     tally.pulled += status.stored_count
-    _record_sources(session, ctx.peer_id, {o["id"] for o in fresh if o["id"] not in refused})
+    _record_sources(session, ctx.peer_id, {i for o in fresh if (i := _id(o)) is not None and i not in refused})
 
 
 def _pull_taxii(db: Database, actor: Principal, ctx: PeerContext, tally: Tally) -> None:
