@@ -24,8 +24,8 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
-from functools import cache
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
