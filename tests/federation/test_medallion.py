@@ -134,6 +134,7 @@ def test_two_hubs_keep_each_other_in_sync_without_leaking(
         second = federation.run_peer(db, OPERATOR, "peer-hub", hub_settings)
         assert second.error is None and second.pulled == 0 and second.pushed == 0, second
         assert second.skipped == 3  # our three objects, now at the peer, are not re-owned
+        assert second.refused == 0  # the impostor was not fetched again: the cursor (added_after) was used
         session.expire_all()
         assert session.scalar(select(func.count()).select_from(StixObject)) == count
         cursor = session.scalar(select(FederationPeer.pull_cursor).where(FederationPeer.id == added.id))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from herdsec.core.errors import N_, InvalidInput
-from herdsec.identity.visibility import Distribution, Tlp
+from herdsec.identity.visibility import Distribution, Tlp, onward_distribution
 
 
 class PeerKind(StrEnum):
@@ -35,7 +35,7 @@ PUSH_TLPS = (Tlp.CLEAR, Tlp.GREEN)
 PUSH_DISTRIBUTIONS = (Distribution.CONNECTED, Distribution.ALL)
 # What pulled objects are stored with: STIX carries no distribution, and what a peer sends us is at most
 # "connected" (it stops here: members of this hub see it, it is never pushed on).
-PULLED_DISTRIBUTION = Distribution.COMMUNITY
+PULLED_DISTRIBUTION = onward_distribution(Distribution.CONNECTED)
 
 MIN_INTERVAL = 10
 MAX_INTERVAL = 7 * 24 * 3600
