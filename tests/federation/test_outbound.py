@@ -3,6 +3,8 @@ pinning to the checked address, timeouts, size caps and credentials that never f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from herdsec.core.errors import InvalidInput
@@ -15,7 +17,7 @@ from herdsec.core.outbound import (
     request,
 )
 from herdsec.core.settings import load_settings
-from tests.federation.servers import echo_headers, hang, redirect_to, reply, serving
+from tests.federation.servers import echo_headers, hang, redirect_to, reply, self_signed, serving, serving_tls
 
 LOCAL = OutboundPolicy.parse("loopback", timeout=2.0)
 ONLY_127_0_0_1 = OutboundPolicy.parse("127.0.0.1/32", timeout=2.0)
@@ -200,3 +202,18 @@ def test_proxies_from_the_environment_are_ignored(monkeypatch: pytest.MonkeyPatc
 def test_an_unresolvable_name_is_a_failure_not_a_crash() -> None:
     with pytest.raises(OutboundFailed, match="cannot resolve"):
         check_url("http://no-such-host.invalid/", OutboundPolicy())
+
+
+def test_tls_is_verified_against_the_name_while_connecting_to_the_pinned_address(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path, "peer.hub.test")
+    with serving_tls({"/h": echo_headers}, cert, key) as server:
+        policy = OutboundPolicy(
+            frozenset({"loopback"}), resolver=lambda host, port: ["127.0.0.1"], timeout=3.0, ca_file=cert
+        )
+        response = request("GET", f"https://peer.hub.test:{server.port}/h", policy=policy)
+        assert b'"Host": "peer.hub.test:' in response.body
+        with pytest.raises(OutboundFailed, match="ConnectError"):  # the certificate does not name the address
+            request("GET", f"https://127.0.0.1:{server.port}/h", policy=policy)
+        with pytest.raises(OutboundFailed, match="ConnectError"):  # and the system CAs do not trust it
+            request("GET", f"https://peer.hub.test:{server.port}/h", policy=OutboundPolicy(
+                frozenset({"loopback"}), resolver=lambda host, port: ["127.0.0.1"], timeout=3.0))  # fmt: skip
