@@ -283,7 +283,9 @@ def request(
     ok = set(ok_statuses)
     timeout = httpx.Timeout(policy.timeout)
     origin = origin_of(url)
-    with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False, verify=_tls_context(policy.ca_file)) as client:
+    with httpx.Client(
+        timeout=timeout, trust_env=False, follow_redirects=False, verify=_tls_context(policy.ca_file)
+    ) as client:
         for _hop in range(policy.max_redirects + 1):
             target = check_url(url, policy)
             sent = {k: v for k, v in (headers or {}).items() if k.lower() not in ("host", "authorization")}
