@@ -105,6 +105,12 @@ def test_cli_add_list_show_run_remove(
         assert code == 0 and out == ""
     code, out, _err = herdsec(capsys, "federation", "add", "feed", "--misp-feed", "https://93.184.216.34/f/")
     assert code == 0 and "misp-feed pull" in out
+    assert herdsec(capsys, "federation", "disable", "peer-b") == (0, "peer-b: disabled\n", "")
+    code, out, _err = herdsec(capsys, "federation", "list")
+    assert "disabled; FAILING" in out
+    assert "peer-b" not in herdsec(capsys, "federation", "run", "--once")[1]
+    assert herdsec(capsys, "federation", "enable", "peer-b")[0] == 0
+    assert "next attempt: now" in herdsec(capsys, "federation", "show", "peer-b")[1]
     assert herdsec(capsys, "federation", "remove", "peer-b")[0] == 0
     code, _out, err = herdsec(capsys, "federation", "show", "peer-b")
     assert code == 2 and "no federation peer" in err

@@ -2,7 +2,7 @@
 
 from herdsec.intel.federation.logic import format_duration, parse_duration
 from herdsec.intel.federation.schemas import PeerIn, PeerOut, RunOut
-from herdsec.intel.federation.service import add_peer, get_peer, list_peers, recent_runs, remove_peer
+from herdsec.intel.federation.service import add_peer, get_peer, list_peers, recent_runs, remove_peer, set_enabled
 from herdsec.intel.federation.sync import run_due, run_peer, seconds_until_due
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "run_due",
     "run_peer",
     "seconds_until_due",
+    "set_enabled",
 ]

@@ -37,6 +37,7 @@ def _when(value: datetime | None) -> str:
 
 def _peer_line(p: PeerOut) -> str:
     state = "ok" if p.last_error is None else f"FAILING x{p.failures}: {p.last_error}"
+    state = state if p.enabled else f"disabled; {state}"
     last = _when(p.last_run_at) if p.last_run_at else "never"
     return (
         f"{p.name}\t{p.kind}\t{p.direction}\tevery {federation.format_duration(p.interval_seconds)}\t{p.url}"
@@ -128,6 +129,22 @@ def show(
     typer.echo(f"next attempt: {_when(peer.next_attempt_at) if peer.next_attempt_at else 'now'}")
     for r in recent:
         typer.echo(_run_line(r))
+
+
+@federation_app.command("disable")
+def disable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The peer.")]) -> None:
+    """Pause a peer: `run` skips it until it is enabled again (cursors are kept)."""
+    with database_session(ctx) as s:
+        federation.set_enabled(s, _operator(), name, False)
+    typer.echo(f"{name}: disabled")
+
+
+@federation_app.command("enable")
+def enable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The peer.")]) -> None:
+    """Resume a paused peer; it is due at once."""
+    with database_session(ctx) as s:
+        federation.set_enabled(s, _operator(), name, True)
+    typer.echo(f"{name}: enabled")
 
 
 @federation_app.command("remove")

@@ -126,6 +126,21 @@ def get_peer(session: Session, actor: Principal, name: str) -> PeerOut:
     return _out(session, find_peer_row(session, name))
 
 
+def set_enabled(session: Session, actor: Principal, name: str, enabled: bool) -> PeerOut:
+    """Pause a peer (the scheduler skips it; "run now" still runs it) or resume it (due at once)."""
+    check_operator(actor)
+    peer = find_peer_row(session, name)
+    peer.enabled = enabled
+    if enabled:
+        peer.next_attempt_at = None
+    session.flush()
+    identity.audit_record(
+        session, actor, "federation.enable" if enabled else "federation.disable", "federation_peer", peer.id,
+        name=peer.name,
+    )  # fmt: skip
+    return _out(session, peer)
+
+
 def remove_peer(session: Session, actor: Principal, name: str) -> None:
     """Forget a peer (its runs and source records); objects already pulled stay, owned by its hub org."""
     check_operator(actor)
