@@ -213,6 +213,17 @@ def test_objects_without_a_usable_id_are_refused_alone(session: Session, db: Dat
     assert _stored(session, [good["id"]]) == 1
 
 
+def test_a_cursor_header_that_is_not_a_timestamp_stores_nothing(session: Session, db: Database) -> None:
+    objs = [indicator(tlp=Tlp.GREEN)]
+    with fake_taxii() as fake:
+        fake.pages = [envelope(objs, added_last="'; DROP TABLE x; --")]
+        _add(session, fake.url)
+        session.commit()
+        run = federation.run_peer(db, OPERATOR, "peer", LOCAL)
+    assert run.error and "not a timestamp" in run.error
+    assert _stored(session, [o["id"] for o in objs]) == 0
+
+
 def test_a_page_nested_absurdly_deep_stores_nothing(session: Session, db: Database) -> None:
     nested: dict[str, object] = {}
     inner = nested

@@ -8,6 +8,7 @@ Every answer is checked for shape before anything uses it: a page that is not a 
 from __future__ import annotations
 
 import base64
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from herdsec.core.errors import N_, HerdsecError
 from herdsec.core.outbound import OutboundPolicy, origin_of, request
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
+TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 STATUS_POLLS = 10
 STATUS_WAIT = 0.5
 
@@ -151,6 +153,8 @@ class TaxiiClient:
         if not isinstance(more, bool) or (token is not None and not isinstance(token, str)):
             raise TaxiiError(url, "the envelope's more/next are malformed")
         added = headers.get("x-taxii-date-added-last") or headers.get("x-taxii-date-added-first")
+        if added is not None and not TIMESTAMP_RE.match(added):
+            raise TaxiiError(url, "the X-TAXII-Date-Added-Last header is not a timestamp")
         return Page(objects, more, token or None, added)
 
     @property
