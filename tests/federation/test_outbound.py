@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from herdsec.core.errors import InvalidInput
+from herdsec.core.errors import ConfigError, InvalidInput
 from herdsec.core.outbound import (
     OutboundFailed,
     OutboundPolicy,
@@ -97,6 +97,11 @@ def test_allowances_parse_and_bad_ones_are_reported() -> None:
     check_url("http://[::ffff:10.2.3.4]/", policy)
     with pytest.raises(InvalidInput, match="neither a network"):
         OutboundPolicy.parse("loopback,intranet")
+
+
+def test_a_bad_allowance_is_a_settings_error() -> None:
+    with pytest.raises(ConfigError, match="neither a network"):
+        load_settings(outbound_allow="loopback,everything")
 
 
 def test_settings_carry_the_allowance() -> None:

@@ -74,6 +74,18 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         return value
 
+    @field_validator("outbound_allow")
+    @classmethod
+    def _known_allowances(cls, value: str) -> str:
+        from herdsec.core.errors import HerdsecError
+        from herdsec.core.outbound import OutboundPolicy
+
+        try:
+            OutboundPolicy.parse(value)
+        except HerdsecError as exc:
+            raise ValueError(exc.render()) from None
+        return value
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
