@@ -369,3 +369,26 @@ def test_a_pending_push_status_is_polled_until_complete(session: Session, db: Da
         run = federation.run_peer(db, OPERATOR, "peer", LOCAL)
         assert run.error is None and run.pushed == 3
         assert any(path == "/api1/status/s1/" for _method, path, _headers in fake.server.requests)
+
+
+def test_a_remote_cannot_publish_as_or_over_a_member(session: Session, db: Database) -> None:
+    member = make_member(session, "analyst")
+    theirs = indicator(tlp=Tlp.GREEN)
+    share(session, member.principal, theirs, distribution="connected")
+    as_member = {
+        "type": "identity", "spec_version": "2.1", "id": f"identity--{member.org.uuid}", "name": "Fake",
+        "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-02T00:00:00.000Z",
+    }  # fmt: skip
+    by_member = indicator(tlp=Tlp.GREEN, created_by_ref=f"identity--{member.org.uuid}")
+    over_member = {**theirs, "modified": "2026-11-09T00:00:00.000Z", "revoked": True}
+    with fake_taxii() as fake:
+        fake.pages = [envelope([as_member, by_member, over_member])]
+        _add(session, fake.url)
+        session.commit()
+        run = federation.run_peer(db, OPERATOR, "peer", LOCAL)
+    assert run.error is None and run.pulled == 0 and run.refused == 2 and run.skipped == 1
+    session.expire_all()
+    versions = session.execute(select(StixObject.creator_org_id, StixObject.revoked).where(
+        StixObject.stix_id == theirs["id"])).all()  # fmt: skip
+    assert versions == [(member.org.id, False)]
+    assert _stored(session, [as_member["id"], by_member["id"]]) == 0
