@@ -5,12 +5,14 @@ An event becomes a ``report`` whose ``object_refs`` name everything it holds; ID
 (or a ``vulnerability``, or a ``note`` for text), MISP objects ``grouping`` objects of their attributes, object
 references ``relationship`` objects and sightings ``sighting`` objects. Tags become labels (``tlp:*`` tags TLP
 markings), ATT&CK galaxy clusters and galaxy tags technique references. The MISP fields STIX has no place for
-are kept as ``x_misp_*`` properties, so that the export gives the event back. Ids derive from the MISP uuids and
-the importing organization, so importing the same event again changes nothing.
+are kept in one ``x_misp`` property (with MISP's own field names), so that the export gives the event back. Ids
+derive from the MISP uuids and the importing organization, so importing the same event again changes nothing.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,7 +44,17 @@ from herdsec.intel.misp.vocab import (
 )
 from herdsec.intel.stix import format_timestamp
 
+_NAMESPACE_BYTES = NAMESPACE.bytes
 GroupResolver = Callable[[str | None, str | None], int | None]  # (uuid, name) → hub sharing group id
+OPTIONAL_FIELDS = (
+    "category",
+    "comment",
+    "distribution",
+    "object_relation",
+    "disable_correlation",
+    "first_seen",
+    "last_seen",
+)
 SIGHTING_KINDS = {0: "sighting", 1: "false-positive", 2: "expiration"}
 TRUE = (True, 1, "1", "true", "True")
 
@@ -111,7 +123,7 @@ class EventConverter:
         yield Item(self._report(header, tags, scope, stamp), scope.reach, "Event", self.event_uuid)
 
     def _id(self, stix_type: str, misp_uuid: str) -> str:
-        return f"{stix_type}--{uuid.uuid5(NAMESPACE, f'misp|{self.org_uuid}|{misp_uuid.lower()}')}"
+        return f"{stix_type}--{uuid5(f'misp|{self.org_uuid}|{misp_uuid.lower()}')}"
 
     def _event_reach(self, header: dict[str, Any]) -> Reach:
         raw = header.get("distribution")
@@ -159,30 +171,32 @@ class EventConverter:
             "type": "report",
             "spec_version": "2.1",
             "id": self.report_id,
-            "created": format_timestamp(created),
-            "modified": format_timestamp(stamp),
+            "created": _fmt(created),
+            "modified": _fmt(stamp),
             "name": (self.info or f"MISP event {self.event_uuid}")[:1000],
-            "published": format_timestamp(published),
+            "published": _fmt(published),
             "report_types": ["threat-report"],
             "object_refs": self._refs or [f"identity--{self.org_uuid}"],
-            "x_misp_uuid": self.event_uuid,
-            "x_misp_tags": tags,
         }
+        misp: dict[str, Any] = {"uuid": self.event_uuid}
+        if tags:
+            misp["tags"] = tags
         _put_labels(report, tags)
         _put_marking(report, scope.tlp)
         if techniques:
             report["external_references"] = [{"source_name": "mitre-attack", "external_id": t} for t in techniques]
         for key in ("date", "threat_level_id", "analysis", "published", "distribution"):
             if isinstance(header.get(key), str | int | bool):
-                report[f"x_misp_{key}"] = header[key]
+                misp[key] = header[key]
         if isinstance(orgc, dict) and (orgc.get("name") or orgc.get("uuid")):
-            report["x_misp_orgc"] = {k: str(orgc[k]) for k in ("name", "uuid") if orgc.get(k)}
+            misp["Orgc"] = {k: str(orgc[k]) for k in ("name", "uuid") if orgc.get(k)}
         galaxies = _galaxies(header.get("Galaxy"))
         if galaxies:
-            report["x_misp_galaxies"] = galaxies
+            misp["Galaxy"] = galaxies
         group = header.get("SharingGroup")
         if isinstance(group, dict):
-            report["x_misp_sharing_group"] = {k: str(group[k]) for k in ("uuid", "name") if group.get(k)}
+            misp["SharingGroup"] = {k: str(group[k]) for k in ("uuid", "name") if group.get(k)}
+        report["x_misp"] = misp
         return report
 
     # --- attributes -------------------------------------------------------------------------------------------
@@ -242,28 +256,31 @@ class EventConverter:
         where: str,
         parent_stamp: datetime,
     ) -> dict[str, Any]:
-        tags = tag_names(attr)
+        tags = tag_names(attr) if attr.get("Tag") else []
         stamp = _timestamp(attr.get("timestamp")) or parent_stamp
         to_ids = attr.get("to_ids") in TRUE
+        # Only what differs from the defaults: every property costs at validation and in storage.
         misp: dict[str, Any] = {
-            "x_misp_uuid": attr_uuid,
-            "x_misp_type": misp_type,
-            "x_misp_value": value,
-            "x_misp_category": attr["category"] if isinstance(attr.get("category"), str) else None,
-            "x_misp_to_ids": to_ids,
-            "x_misp_comment": attr["comment"] if isinstance(attr.get("comment"), str) else "",
-            "x_misp_timestamp": int(stamp.timestamp()),
-            "x_misp_tags": tags,
+            "uuid": attr_uuid,
+            "type": misp_type,
+            "value": value,
+            "timestamp": int(stamp.timestamp()),
         }
-        for key in ("distribution", "object_relation", "disable_correlation", "first_seen", "last_seen"):
-            if isinstance(attr.get(key), str | int | bool):
-                misp[f"x_misp_{key}"] = attr[key]
-        if scope.object_uuid:
-            misp["x_misp_object_uuid"] = scope.object_uuid
-        misp = {k: v for k, v in misp.items() if v is not None}
+        if to_ids:
+            misp["to_ids"] = True
+        if tags:
+            misp["tags"] = tags
+        for key in OPTIONAL_FIELDS:
+            found = attr.get(key)
+            if found is not None and found != "" and isinstance(found, str | int | bool):
+                misp[key] = found
         level = tlp_of_tags(tags) or scope.tlp
-        techniques = sorted(set(techniques_of_tags(tags)) | set(techniques_of_galaxies(attr.get("Galaxy"))))
-        sdo = {"spec_version": "2.1", "created": format_timestamp(stamp), "modified": format_timestamp(stamp)}
+        techniques = (
+            sorted(set(techniques_of_tags(tags)) | set(techniques_of_galaxies(attr.get("Galaxy"))))
+            if tags or attr.get("Galaxy")
+            else []
+        )
+        sdo = {"spec_version": "2.1", "created": _fmt(stamp), "modified": _fmt(stamp)}
         made: dict[str, Any] | None = None
         if misp_type in COMPOSITE:
             split_composite(misp_type, value)  # a broken composite value is refused whatever the flags
@@ -278,12 +295,12 @@ class EventConverter:
                     "name": value[:300],
                     "pattern": pattern,
                     "pattern_type": pattern_type or "stix",
-                    "valid_from": format_timestamp(_seen(attr.get("first_seen")) or stamp),
+                    "valid_from": _fmt(_seen(attr.get("first_seen")) or stamp),
                     "indicator_types": ["malicious-activity"],
                 }
                 until = _seen(attr.get("last_seen"))
                 if until is not None and until > (_seen(attr.get("first_seen")) or stamp):
-                    made["valid_until"] = format_timestamp(until)
+                    made["valid_until"] = _fmt(until)
         if made is None and misp_type == "vulnerability":
             made = {
                 "type": "vulnerability",
@@ -318,10 +335,10 @@ class EventConverter:
                 made.setdefault("external_references", []).extend(
                     {"source_name": "mitre-attack", "external_id": t} for t in techniques
                 )
-            if made["type"] == "indicator" and misp.get("x_misp_comment"):
-                made["description"] = misp["x_misp_comment"]
+            if made["type"] == "indicator" and misp.get("comment"):
+                made["description"] = misp["comment"]
         _put_marking(made, level)
-        made.update(misp)
+        made["x_misp"] = misp
         return made
 
     def _sightings(self, attr: dict[str, Any], target: dict[str, Any], reach: Reach, where: str) -> Iterator[Item]:
@@ -340,7 +357,7 @@ class EventConverter:
                 continue
             key = sighting.get("uuid") if isinstance(sighting.get("uuid"), str) else None
             sighting_id = self._id("sighting", key or f"{target['id']}|{int(seen.timestamp())}|{kind_raw}")
-            stamp = format_timestamp(seen)
+            stamp = _fmt(seen)
             obj = {
                 "type": "sighting",
                 "spec_version": "2.1",
@@ -351,10 +368,10 @@ class EventConverter:
                 "last_seen": stamp,
                 "count": 1,
                 "sighting_of_ref": target["id"],
-                "x_misp_sighting_type": int(kind_raw),
+                "x_misp": {"type": int(kind_raw)},
             }
             if isinstance(sighting.get("source"), str) and sighting["source"]:
-                obj["x_misp_source"] = sighting["source"]
+                obj["x_misp"]["source"] = sighting["source"]
             if "object_marking_refs" in target:
                 obj["object_marking_refs"] = target["object_marking_refs"]
             if int(kind_raw):
@@ -398,15 +415,13 @@ class EventConverter:
             "type": "grouping",
             "spec_version": "2.1",
             "id": grouping_id,
-            "created": format_timestamp(stamp),
-            "modified": format_timestamp(stamp),
+            "created": _fmt(stamp),
+            "modified": _fmt(stamp),
             "name": str(name)[:300],
             "context": "misp-object",
             "object_refs": members or [self.report_id],
-            "x_misp_uuid": obj_uuid,
-            "x_misp_name": name,
-            "x_misp_timestamp": int(stamp.timestamp()),
         }
+        misp: dict[str, Any] = {"uuid": obj_uuid, "name": name, "timestamp": int(stamp.timestamp())}
         for key in (
             "meta-category",
             "description",
@@ -418,9 +433,10 @@ class EventConverter:
             "last_seen",
         ):
             if isinstance(obj.get(key), str | int):
-                grouping[f"x_misp_{key.replace('-', '_')}"] = obj[key]
+                misp[key] = obj[key]
         if isinstance(obj.get("comment"), str) and obj["comment"]:
             grouping["description"] = obj["comment"]
+        grouping["x_misp"] = misp
         _put_marking(grouping, event.tlp)
         self._ids[obj_uuid] = grouping_id
         self._refs.append(grouping_id)
@@ -451,18 +467,37 @@ class EventConverter:
                 "type": "relationship",
                 "spec_version": "2.1",
                 "id": self._id("relationship", key),
-                "created": format_timestamp(when),
-                "modified": format_timestamp(when),
+                "created": _fmt(when),
+                "modified": _fmt(when),
                 "relationship_type": kind.strip()[:100],
                 "source_ref": source,
                 "target_ref": target,
-                "x_misp_uuid": ref_uuid,
             }
+            if ref_uuid:
+                relationship["x_misp"] = {"uuid": ref_uuid}
             if isinstance(reference.get("comment"), str) and reference["comment"]:
                 relationship["description"] = reference["comment"]
-            relationship = {k: v for k, v in relationship.items() if v is not None}
             self._refs.append(relationship["id"])
             yield Item(relationship, reach, where, ref_uuid)
+
+
+def uuid5(name: str) -> str:
+    """``str(uuid.uuid5(NAMESPACE, name))``, without building UUID objects (this runs once per attribute)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _second(seconds: int) -> str:
+    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+
+
+def _fmt(moment: datetime) -> str:
+    """A STIX timestamp; whole seconds (MISP's timestamps) are formatted once each."""
+    return _second(int(moment.timestamp())) if not moment.microsecond else format_timestamp(moment)
 
 
 def _put_labels(obj: dict[str, Any], tags: list[str]) -> None:
