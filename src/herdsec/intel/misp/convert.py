@@ -32,6 +32,8 @@ from herdsec.intel.misp.vocab import (
     UUID_RE,
     BadValue,
     Reach,
+    as_dict,
+    as_list,
     is_tlp_tag,
     observable_of,
     parse_distribution,
@@ -142,7 +144,7 @@ class EventConverter:
         distribution = MISP_DISTRIBUTION[number]
         if distribution is not Distribution.SHARING_GROUP:
             return Reach(distribution)
-        group = element.get("SharingGroup") if isinstance(element.get("SharingGroup"), dict) else {}
+        group = as_dict(element.get("SharingGroup"))
         group_uuid, name = group.get("uuid"), group.get("name")
         found = self.resolve_group(
             group_uuid if isinstance(group_uuid, str) else None, name if isinstance(name, str) else None
@@ -403,7 +405,7 @@ class EventConverter:
         stamp = _timestamp(obj.get("timestamp")) or parent_stamp
         scope = _Scope(reach, event.tlp, obj_uuid)
         members: list[str] = []
-        attributes = obj.get("Attribute") if isinstance(obj.get("Attribute"), list) else []
+        attributes = as_list(obj.get("Attribute"))
         for index, attribute in enumerate(attributes):
             for item in self._attribute(attribute, f"{where}.Attribute[{index}]", scope, stamp):
                 if item.obj["type"] != "sighting":
@@ -463,7 +465,7 @@ class EventConverter:
                 continue
             when = _timestamp(reference.get("timestamp")) or stamp
             key = ref_uuid or f"{source}|{kind}|{target}"
-            relationship = {
+            relationship: dict[str, Any] = {
                 "type": "relationship",
                 "spec_version": "2.1",
                 "id": self._id("relationship", key),

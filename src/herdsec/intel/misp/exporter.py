@@ -34,6 +34,7 @@ from herdsec.intel.misp.vocab import (
     TLP_COLOURS,
     TLP_TAG_OF,
     TLP_TAGS,
+    as_dict,
     is_tlp_tag,
 )
 from herdsec.intel.models import ObjectTag, Observable, Sighting, StixObject
@@ -124,7 +125,7 @@ def _event(
     types: frozenset[str] | None,
 ) -> dict[str, Any]:
     data = orjson.loads(report.data)
-    misp: dict[str, Any] = data.get("x_misp") if isinstance(data.get("x_misp"), dict) else {}
+    misp = as_dict(data.get("x_misp"))
     rows = _members(session, data.get("object_refs") or [], where)
     values = _values(session, [r.pk for r in rows if "x_misp" not in r.data])
     seen = _sightings(session, actor, [r.stix_id for r in rows if r.type in ATTRIBUTE_TYPES or "x_misp" in r.data])
@@ -333,7 +334,7 @@ class _Context:
         }
 
     def misp_object(self, row: _Row, by_id: dict[str, _Row], rows: list[_Row]) -> dict[str, Any]:
-        misp: dict[str, Any] = row.data.get("x_misp") if isinstance(row.data.get("x_misp"), dict) else {}
+        misp: dict[str, Any] = as_dict(row.data.get("x_misp"))
         obj_uuid = misp.get("uuid") or row.stix_id.split("--", 1)[1]
         members = [by_id[ref] for ref in row.data.get("object_refs", []) if ref in by_id]
         obj: dict[str, Any] = {
@@ -362,8 +363,8 @@ class _Context:
         target = by_id.get(row.data.get("target_ref", ""))
         if target is None:
             return None
-        target_misp = target.data.get("x_misp") if isinstance(target.data.get("x_misp"), dict) else {}
-        misp = row.data.get("x_misp") if isinstance(row.data.get("x_misp"), dict) else {}
+        target_misp = as_dict(target.data.get("x_misp"))
+        misp = as_dict(row.data.get("x_misp"))
         reference = {
             "object_uuid": obj_uuid,
             "referenced_uuid": target_misp.get("uuid") or target.stix_id.split("--", 1)[1],

@@ -184,6 +184,14 @@ class Reach:
         return self if _REACH[self.distribution] <= _REACH[other.distribution] else other
 
 
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def tlp_of_tags(names: list[str]) -> Tlp | None:
     """The most restrictive TLP among MISP tag names (``tlp:amber``…); None when there is none. An unknown
     ``tlp:`` tag (``tlp:ex:chr``) fails closed as UNKNOWN."""
