@@ -60,7 +60,7 @@ def write_feed(session: Session, actor: Principal, directory: Path, *, public: b
     for exported in export_events(session, actor, extra=visible_objects(audience)):
         event = _for_feed(exported["Event"])
         uuid = event["uuid"]
-        manifest[uuid] = {key: event[key] for key in MANIFEST_FIELDS if key in event}
+        manifest[uuid] = _manifest_entry(event)
         values = _values(event)
         attributes += len(values)
         hashes.extend(f"{hashlib.md5(v.encode(), usedforsecurity=False).hexdigest()},{uuid}" for v in values)
@@ -71,6 +71,15 @@ def write_feed(session: Session, actor: Principal, directory: Path, *, public: b
     _write(directory / "manifest.json", orjson.dumps(manifest))
     _write(directory / "hashes.csv", "".join(f"{line}\n" for line in hashes).encode())
     return FeedWritten(directory, len(manifest), attributes)
+
+
+def _manifest_entry(event: dict[str, Any]) -> dict[str, Any]:
+    """As PyMISP writes it: numbers as numbers."""
+    entry = {key: event[key] for key in MANIFEST_FIELDS if key in event}
+    for key in ("analysis", "threat_level_id", "timestamp"):
+        if str(entry.get(key, "")).isdigit():
+            entry[key] = int(entry[key])
+    return entry
 
 
 def _for_feed(event: dict[str, Any]) -> dict[str, Any]:
