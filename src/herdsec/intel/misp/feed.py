@@ -26,8 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from herdsec.core.clock import utcnow
-from herdsec.core.errors import N_, HerdsecError, InvalidInput
-from herdsec.identity import Principal
+from herdsec.core.errors import N_, HerdsecError, InvalidInput, PermissionDenied
+from herdsec.identity import Principal, Role
 from herdsec.identity.visibility import Viewer
 from herdsec.intel.access import visible_objects
 from herdsec.intel.misp.exporter import export_events
@@ -131,6 +131,8 @@ def pull_feed(
 
     ``fetch(url) -> bytes`` does the HTTP (the caller provides it: the hub's SSRF-safe fetcher in production).
     An event that cannot be fetched or read is reported and retried at the next pull; the others are stored."""
+    if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
+        raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
     base = base_url.rstrip("/")
     if not base or len(base) > MAX_FEED_URL:
         raise InvalidInput(N_("a feed URL must have 1 to %(n)s characters"), where="feed", n=MAX_FEED_URL)
