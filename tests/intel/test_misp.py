@@ -457,3 +457,29 @@ def test_reports_shared_as_stix_export_as_events(session: Session) -> None:
     ]
     assert [t.name for t in loaded.tags] == ["tlp:green"]
     assert all("phishing" in [t.name for t in x.tags] for x in loaded.attributes)
+
+
+def test_lists_of_events_and_element_level_problems(session: Session) -> None:
+    a = make_member(session, "analyst")
+    first = event(attribute("ip-dst", "192.0.2.71"))
+    second = event(
+        attribute("domain", "nul\x00.example"),
+        attribute("ip-dst", "192.0.2.72", distribution="9"),
+        {"type": "ip-dst", "value": "192.0.2.73", "uuid": "1234"},
+        {"type": "ip-dst"},
+        "not an object",
+    )
+    status = load(session, a.principal, {"response": [first, second]})
+    assert [e.uuid for e in status.events] == [first["Event"]["uuid"], second["Event"]["uuid"]]
+    problems = [(f.where, f.reason) for f in status.events[1].failures]
+    assert [where for where, _ in problems] == [
+        "Attribute[1]",
+        "Attribute[2]",
+        "Attribute[3]",
+        "Attribute[4]",
+        "Attribute[0]",
+    ]
+    assert "is not a MISP distribution" in problems[0][1] and "NUL" in problems[4][1]
+    assert status.failure_count == 5 and status.events[0].failure_count == 0
+    bare = load(session, a.principal, [first["Event"]])
+    assert bare.events[0].uuid == first["Event"]["uuid"] and bare.stored_count == 0
