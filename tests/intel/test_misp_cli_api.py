@@ -153,3 +153,13 @@ def test_api_imports_an_event_and_exports_it(client: TestClient, session: Sessio
         content=b'{"Event": {"Attribute": [}',
     )
     assert broken.status_code == 422 and "malformed JSON" in broken.text
+
+
+def test_cli_writes_a_misp_feed(hub: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    shared = event(attribute("ip-dst", "198.51.100.161"), tags=("tlp:clear",), distribution="3")
+    (hub / "event.json").write_text(json.dumps(shared))
+    assert herdsec(capsys, "intel", "import", str(hub / "event.json"), "--org", "Ngân hàng Nguồn")[0] == 0
+    code, out, _ = herdsec(capsys, "intel", "misp-feed", str(hub / "feed"), "--org", "Ngân hàng Nguồn", "--public")
+    assert code == 0 and "1 events, 1 attribute values" in out
+    manifest = json.loads((hub / "feed" / "manifest.json").read_text())
+    assert list(manifest) == [shared["Event"]["uuid"]]

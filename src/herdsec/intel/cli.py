@@ -249,6 +249,25 @@ def lookup(
         raise typer.Exit(1)
 
 
+@intel_app.command("misp-feed")
+def misp_feed(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Where to write manifest.json, <uuid>.json and hashes.csv.")],
+    org: Annotated[str, typer.Option(help="Publish what this organization may see and share (name or id).")],
+    public: Annotated[
+        bool, typer.Option("--public", help="Only what the public may receive (TLP:CLEAR, distribution all).")
+    ] = False,
+) -> None:
+    """Write the hub's shareable events as a MISP feed (serve DIRECTORY over HTTP for MISP instances to pull)."""
+    from herdsec.intel import misp
+
+    with _session(ctx) as s:
+        target = identity.find_org(s, org)
+        actor = identity.org_principal(s, target.id, f"cli:{getpass.getuser()} for {target.name}")
+        written = misp.write_feed(s, actor, directory, public=public)
+    typer.echo(f"{directory}: {written.events} events, {written.attributes} attribute values")
+
+
 @intel_app.command("attack")
 def attack(ctx: typer.Context) -> None:
     """Load (or refresh) the MITRE ATT&CK techniques, tactics and groups shipped with HerdSec."""
