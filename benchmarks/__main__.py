@@ -9,6 +9,7 @@ BENCHMARKS = {
     "visibility": "benchmarks.bench_visibility",
     "ingest": "benchmarks.bench_ingest",
     "federation": "benchmarks.bench_federation",
+    "misp": "benchmarks.bench_misp",
 }
 
 
@@ -26,7 +27,7 @@ def main() -> None:
     for name in args.names or list(BENCHMARKS):
         print(f"== {name} ==", flush=True)
         module = importlib.import_module(BENCHMARKS[name])
-        if name == "ingest":
+        if name in ("ingest", "misp"):
             module.run(quick=args.quick, sizes=args.sizes)
         else:
             module.run(quick=args.quick)

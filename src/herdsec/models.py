@@ -4,5 +4,6 @@ from herdsec.core import counters
 from herdsec.identity import models as identity_models
 from herdsec.intel import models as intel_models
 from herdsec.intel.federation import models as federation_models
+from herdsec.intel.misp import models as misp_models
 
-__all__ = ["counters", "federation_models", "identity_models", "intel_models"]
+__all__ = ["counters", "federation_models", "identity_models", "intel_models", "misp_models"]

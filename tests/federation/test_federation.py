@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from herdsec.core.errors import ConfigError, Conflict, InvalidInput, PermissionD
 from herdsec.core.outbound import OutboundRefused
 from herdsec.core.settings import Settings, load_settings
 from herdsec.identity.visibility import TLP2_MARKINGS, Tlp
-from herdsec.intel import federation
+from herdsec.intel import federation, misp, service
 from herdsec.intel.federation.credentials import seal, unseal
 from herdsec.intel.federation.logic import backoff_seconds, may_push, parse_duration
 from herdsec.intel.federation.models import FederationPeer
@@ -24,6 +25,8 @@ from herdsec.intel.federation.sync import outgoing
 from herdsec.intel.models import StixObject
 from tests.factories import OPERATOR, make_member, make_org
 from tests.federation.servers import FakeTaxii, envelope, fake_taxii, garbage, hang, redirect_to
+from tests.intel.test_misp import attribute, event, load
+from tests.intel.test_misp_feed import served  # noqa: F401 - a fixture
 from tests.intel_factories import indicator, share
 
 LOCAL = load_settings(mode="dev", outbound_allow="loopback", outbound_timeout=2)
@@ -311,19 +314,47 @@ def test_outgoing_adds_the_stored_tlp_only_when_missing() -> None:
     assert "object_marking_refs" not in outgoing(0, '{"type":"marking-definition"}')
 
 
-def test_misp_feed_peers_are_stored_and_report_that_this_build_cannot_pull_them(session: Session, db: Database) -> None:
+def test_a_misp_feed_peer_pulls_the_feed_over_http_manifest_first_and_incrementally(
+    session: Session, db: Database, served: tuple[Path, str, list[str]]
+) -> None:
+    root, base, requested = served
+    publisher = make_member(session, "analyst")
+    load(
+        session,
+        publisher.principal,
+        event(attribute("domain", "fed-feed.example"), tags=("tlp:clear",), distribution="3"),
+    )
+    misp.write_feed(session, publisher.principal, root)
     federation.add_peer(
         session,
         OPERATOR,
-        federation.PeerIn(name="circl", kind="misp-feed", url="https://93.184.216.34/feed/", direction="pull"),
-        load_settings(mode="dev"),
+        federation.PeerIn(name="circl", kind="misp-feed", url=base + "/", direction="pull"),
+        LOCAL,
     )
     session.commit()
     run = federation.run_peer(db, OPERATOR, "circl", LOCAL)
-    assert run.error == "MISP feed pulls are not available in this build"
-    shown = federation.get_peer(session, OPERATOR, "circl")
-    assert shown.last_error == run.error and shown.failures == 1
-    assert [r.id for r in federation.recent_runs(session, OPERATOR, "circl")] == [run.id]
+    assert run.error is None and run.pulled > 0
+    assert requested[0] == "/manifest.json"
+    reader = make_member(session, "viewer")
+    creators = {m.creator for m in service.lookup(session, reader.principal, "fed-feed.example").matches}
+    assert creators == {publisher.org.name, "circl (federation)"}
+    requested.clear()
+    again = federation.run_peer(db, OPERATOR, "circl", LOCAL)
+    assert again.error is None and requested == ["/manifest.json"]  # nothing changed: only the manifest
+
+
+def test_a_misp_feed_peer_that_serves_garbage_is_reported_and_retried(
+    session: Session, db: Database, served: tuple[Path, str, list[str]]
+) -> None:
+    root, base, _requested = served
+    (root / "manifest.json").write_bytes(b'{"not": "a manifest"')
+    federation.add_peer(
+        session, OPERATOR, federation.PeerIn(name="bad", kind="misp-feed", url=base, direction="pull"), LOCAL
+    )
+    session.commit()
+    run = federation.run_peer(db, OPERATOR, "bad", LOCAL)
+    assert run.error and run.pulled == 0
+    assert federation.get_peer(session, OPERATOR, "bad").failures == 1
 
 
 def test_due_peers_and_remove(session: Session, db: Database) -> None:

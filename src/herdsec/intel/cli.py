@@ -13,7 +13,7 @@ import typer
 from herdsec import identity
 from herdsec.cli.context import database_session
 from herdsec.core.errors import N_, InvalidInput
-from herdsec.intel import service
+from herdsec.intel import lists, service
 from herdsec.intel.indicators import pattern_for
 from herdsec.ioc.normalise import detect
 from herdsec.ioc.refang import refang
@@ -50,12 +50,24 @@ class _Progress(io.RawIOBase):
         return len(data)
 
 
+FORMATS = ("auto", "stix", "misp", "csv", "txt")
+
+
 def _format_of(path: Path, fmt: str) -> str:
+    """The format named, or (auto) the one the file's start shows: a STIX bundle, MISP event JSON, a CSV list
+    with a header naming a ``value`` column, else a plain list."""
     if fmt != "auto":
         return fmt
     with path.open("rb") as handle:
         head = handle.read(4096).lstrip()
-    return "stix" if head.startswith(b"{") else "txt"
+    if head.startswith((b"{", b"[")):
+        compact = head.replace(b" ", b"").replace(b"\n", b"")
+        if b'"type":"bundle"' in compact or b'"spec_version"' in compact:
+            return "stix"
+        return "misp" if (b'"Event"' in head or b'"Attribute"' in head or b'"info"' in head) else "stix"
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    cells = [c.strip().strip('"') for c in first.split(",")]
+    return "csv" if path.suffix.lower() == ".csv" or ("value" in cells and len(cells) > 1) else "txt"
 
 
 def _values_from_text(path: Path) -> tuple[list[Value], list[str]]:
@@ -86,7 +98,11 @@ def import_files(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="STIX 2.1 bundles (.json) or plain lists of values.", exists=True, dir_okay=False, readable=True
+            help="STIX 2.1 bundles, MISP event JSON, CSV lists (header: value,type[,comment,tags,tlp]) or plain "
+            "lists of values.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
         ),
     ],
     org: Annotated[str, typer.Option(help="The sharing organization (name or id).")],
@@ -94,23 +110,40 @@ def import_files(
         str, typer.Option(help="clear, green, amber, amber+strict or red: for objects without marking.")
     ] = "amber",
     distribution: Annotated[
-        str, typer.Option(help="organization, community, connected, all or sharing-group:<id>.")
-    ] = "community",
-    fmt: Annotated[str, typer.Option("--format", help="auto, stix or txt.")] = "auto",
+        str | None,
+        typer.Option(
+            help="organization, community (the default), connected, all or sharing-group:<id>. MISP events keep "
+            "their own distribution, narrowed to this one when it is given."
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="auto, stix, misp, csv or txt.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print each file's status as JSON.")] = False,
 ) -> None:
     """Share files with the hub as ORG. Invalid objects are reported; the rest is stored."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
-    if fmt not in ("auto", "stix", "txt"):
-        raise InvalidInput(N_("unknown format %(value)r; expected auto, stix or txt"), where="--format", value=fmt)
+    if fmt not in FORMATS:
+        raise InvalidInput(
+            N_("unknown format %(value)r; expected auto, stix, misp, csv or txt"), where="--format", value=fmt
+        )
     failed = 0
     for path in files:
         with _session(ctx) as s:
             target = identity.find_org(s, org)
             actor = identity.org_principal(s, target.id, f"cli:{getpass.getuser()} for {target.name}")
             kind = _format_of(path, fmt)
-            if kind == "txt":
+            if kind == "misp":
+                failed += _import_misp(s, actor, path, tlp=tlp, distribution=distribution, as_json=as_json)
+                continue
+            if kind == "csv":
+                with path.open("rb") as raw_csv:
+                    table = lists.read_csv(raw_csv, str(path))
+                for problem in table.problems:
+                    typer.echo(problem, err=True)
+                status = lists.share_rows(
+                    s, actor, table.rows, tlp=tlp, distribution=distribution, source=f"cli:{path.name}"[:60]
+                )
+            elif kind == "txt":
                 values, problems = _values_from_text(path)
                 for problem in problems:
                     typer.echo(problem, err=True)
@@ -150,6 +183,46 @@ def import_files(
         raise typer.Exit(1)
 
 
+def _import_misp(session: Any, actor: Any, path: Path, *, tlp: str, distribution: str | None, as_json: bool) -> int:
+    """Import a MISP event file; print a line per event and its problems. Returns the number refused."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    from herdsec.intel import misp
+
+    size = path.stat().st_size
+    with (
+        path.open("rb") as raw,
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            disable=size < 4 * 1024 * 1024,
+        ) as bar,
+    ):
+        task = bar.add_task(path.name, total=size)
+        reader = io.BufferedReader(_Progress(raw, lambda n, t=task: bar.advance(t, n)), 1 << 20)
+        status = misp.import_events(
+            session, actor, reader, tlp=tlp, distribution=distribution, source=f"cli:{path.name}"[:60]
+        )
+    if as_json:
+        typer.echo(status.model_dump_json())
+        return status.failure_count
+    for event in status.events:
+        typer.echo(
+            f"{path}: event {event.uuid} ({(event.info or '')[:60]}): {event.attribute_count} attributes, "
+            f"{event.total_count} objects, {event.stored_count} stored, "
+            f"{event.success_count - event.stored_count} already known, {event.failure_count} refused"
+        )
+        for problem in event.failures[:50]:
+            typer.echo(f"{path}: {problem.where} ({problem.uuid or 'no uuid'}): {problem.reason}", err=True)
+        for notice in event.notices[:50]:
+            typer.echo(f"{path}: {notice.where} ({notice.uuid or 'no uuid'}): note: {notice.reason}", err=True)
+    return status.failure_count
+
+
 @intel_app.command("lookup")
 def lookup(
     ctx: typer.Context,
@@ -174,6 +247,25 @@ def lookup(
             typer.echo(f"  {m.id}  {m.type}  TLP:{m.tlp.upper()}  {m.creator or ''}  {m.modified}{flags}")
     if not result.matches:
         raise typer.Exit(1)
+
+
+@intel_app.command("misp-feed")
+def misp_feed(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Where to write manifest.json, <uuid>.json and hashes.csv.")],
+    org: Annotated[str, typer.Option(help="Publish what this organization may see and share (name or id).")],
+    public: Annotated[
+        bool, typer.Option("--public", help="Only what the public may receive (TLP:CLEAR, distribution all).")
+    ] = False,
+) -> None:
+    """Write the hub's shareable events as a MISP feed (serve DIRECTORY over HTTP for MISP instances to pull)."""
+    from herdsec.intel import misp
+
+    with _session(ctx) as s:
+        target = identity.find_org(s, org)
+        actor = identity.org_principal(s, target.id, f"cli:{getpass.getuser()} for {target.name}")
+        written = misp.write_feed(s, actor, directory, public=public)
+    typer.echo(f"{directory}: {written.events} events, {written.attributes} attribute values")
 
 
 @intel_app.command("attack")

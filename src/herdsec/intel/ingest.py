@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -33,6 +34,7 @@ from herdsec.intel.prepare import (
     PRECHECK_MAX_BYTES,
     Context,
     Prepared,
+    Preparer,
     Refused,
     SyntaxProblem,
     prechecked,
@@ -42,6 +44,7 @@ from herdsec.intel.prepare import (
 )
 from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import IngestFailure, IngestStatus
+from herdsec.ioc.warninglists import shipped
 
 OBJECT_COLUMNS = (
     "id",
@@ -130,14 +133,7 @@ def ingest_bundle(
             raise _syntax_error(stream, exc) from None
     _check_header(stream)
     try:
-        orgs = identity.list_orgs(session)
-        context = Context(
-            default_tlp=run.audience.tlp,
-            statements=frozenset(run.statements),
-            own_identity=next(f"identity--{o.uuid}" for o in orgs if o.id == actor.org_id),
-            member_identities=frozenset(f"identity--{o.uuid}" for o in orgs),
-            dialect=session.get_bind().dialect.name,
-        )
+        context = _context(run)
         for batch in prepared_batches(stream, context, parallel=parallel):
             for item in batch:
                 run.status.total_count += 1
@@ -166,6 +162,68 @@ def ingest_bundle(
         failed=run.status.failure_count,
         tlp=run.audience.tlp.label,
         distribution=run.audience.distribution.value,
+    )
+    return run.status
+
+
+def _context(run: _Run) -> Context:
+    orgs = identity.list_orgs(run.session)
+    return Context(
+        default_tlp=run.audience.tlp,
+        statements=frozenset(run.statements),
+        own_identity=next(f"identity--{o.uuid}" for o in orgs if o.id == run.actor.org_id),
+        member_identities=frozenset(f"identity--{o.uuid}" for o in orgs),
+        dialect=run.session.get_bind().dialect.name,
+    )
+
+
+def ingest_items(
+    session: Session,
+    actor: Principal,
+    items: Iterable[tuple[dict[str, Any], Audience]],
+    *,
+    tlp: str | None = None,
+    source: str = "items",
+) -> IngestStatus:
+    """Store objects built in memory, each with its own audience (MISP attributes carry their own distribution),
+    through the same validation, ownership, idempotence and visibility as a bundle. ``items`` may be a generator:
+    objects are prepared and written in batches, so memory holds one batch per audience, not the whole import.
+    Failure positions count the items from 0. The caller checks sharing-group membership of each audience."""
+    if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
+        raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
+    default = Audience.parse(actor, tlp, None)
+    run = _Run(session, actor, default)
+    run.statements = _known_statements(session, actor.org_id)
+    preparer = Preparer(_context(run), shipped())
+    pending: dict[Audience, list[Prepared]] = {}
+    for index, (obj, audience) in enumerate(items):
+        run.status.total_count += 1
+        item = preparer(index, obj)
+        if isinstance(item, Refused):
+            run.fail(index, {"id": item.id}, item.reason)
+            continue
+        group = pending.setdefault(audience, [])
+        group.append(item)
+        if len(group) >= BATCH:
+            run.audience, run.pending = audience, pending.pop(audience)
+            _flush(run)
+    for audience, group in pending.items():
+        run.audience, run.pending = audience, group
+        _flush(run)
+    run.status.success_count = run.status.total_count - run.status.failure_count
+    identity.audit_record(
+        session,
+        actor,
+        "intel.ingest",
+        "bundle",
+        None,
+        target_org_id=actor.org_id,
+        source=source,
+        total=run.status.total_count,
+        stored=run.status.stored_count,
+        failed=run.status.failure_count,
+        tlp=default.tlp.label,
+        distribution="per object",
     )
     return run.status
 

@@ -7,6 +7,7 @@ syntax) and lenient elsewhere: unknown properties, custom objects (``x-…`` typ
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +95,14 @@ def category(obj_type: str) -> str:
 
 def parse_timestamp(value: object) -> datetime | None:
     """A STIX timestamp (RFC 3339, UTC, ``Z``) as an aware datetime (sub-microsecond digits are truncated)."""
-    if not isinstance(value, str) or TS_RE.match(value) is None:
+    if not isinstance(value, str):
+        return None
+    return _parse_timestamp(value)
+
+
+@functools.lru_cache(maxsize=8192)  # an object's timestamps are read several times, and often shared
+def _parse_timestamp(value: str) -> datetime | None:
+    if TS_RE.match(value) is None:
         return None
     try:
         return datetime.fromisoformat(value)  # the regex made sure it is strict RFC 3339 in UTC

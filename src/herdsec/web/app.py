@@ -16,12 +16,14 @@ from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
 from herdsec.intel import federation_pages
+from herdsec.intel import misp_api
 from herdsec.intel import pages as intel_pages
 from herdsec.web import errors
 from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-UPLOAD_PATHS = ("/api/v1/intel/bundles", "/intel/submit")  # bulk uploads: HERDSEC_MAX_UPLOAD_BYTES
+UPLOAD_PATHS: tuple[str, ...] = ("/api/v1/intel/bundles", "/intel/submit")  # bulk uploads: HERDSEC_MAX_UPLOAD_BYTES
+UPLOAD_PATHS += ("/api/v1/intel/misp/events",)
 API_DOCS = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>HerdSec API</title>
 <link rel="stylesheet" href="/api/v1/docs/assets/swagger-ui.css"></head>
@@ -54,6 +56,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     app.include_router(identity_api.router, prefix="/api/v1")
     app.include_router(intel_api.router, prefix="/api/v1")
+    app.include_router(misp_api.router, prefix="/api/v1")
     app.include_router(identity_pages.router)
     app.include_router(intel_pages.router)
     app.include_router(federation_pages.router)

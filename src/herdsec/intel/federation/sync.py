@@ -35,6 +35,7 @@ from herdsec.core.outbound import OutboundPolicy, fetch_bytes
 from herdsec.core.settings import Settings
 from herdsec.identity import Principal
 from herdsec.identity.visibility import TLP2_MARKINGS, Tlp, Viewer
+from herdsec.intel import misp
 from herdsec.intel import service as intel
 from herdsec.intel.access import visible_objects
 from herdsec.intel.federation.credentials import unseal
@@ -192,8 +193,9 @@ def _pull_taxii(db: Database, actor: Principal, ctx: PeerContext, tally: Tally) 
 def _misp_pull(
     session: Session, actor: Principal, base_url: str, fetch: Callable[[str], bytes], state: dict[str, Any]
 ) -> Any:
-    """The MISP feed puller; wired at merge to ``herdsec.intel.misp.pull_feed`` (same arguments)."""
-    raise FederationUnavailable(N_("MISP feed pulls are not available in this build"))
+    """The MISP feed puller: manifest first, then the changed events (its own state lives in ``misp_feed_events``).
+    What a feed brings stops here, like a TAXII pull (distribution ``community``)."""
+    return misp.pull_feed(session, actor, base_url, fetch, distribution=PULLED_DISTRIBUTION.value)
 
 
 def _pull_misp_feed(db: Database, actor: Principal, ctx: PeerContext, tally: Tally) -> None:

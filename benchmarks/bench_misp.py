@@ -1,0 +1,74 @@
+"""Issue #4: MISP import of a 10k-attribute event against PyMISP merely loading it, and a 200k-attribute event
+streamed in bounded memory.
+
+Each run in its own process (peak RSS is its own). The peer is ``pymisp.MISPEvent().load()`` of the same JSON
+text (parsing and building PyMISP's objects, no storage). The hub's number includes reading, the MISP → STIX
+mapping, validation, pattern parsing, value normalisation, warninglist checks and storage with the value index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.mispgen import write_event
+from benchmarks.pg import scratch_database
+from herdsec.core.db import make_engine
+from herdsec.migrations import upgrade
+
+PEER_LIMIT = 200_000
+
+
+def _run(mode: str, url: str, path: Path) -> dict[str, float]:
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "benchmarks.misp_worker", mode, url, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run(quick: bool = False, sizes: list[int] | None = None) -> None:
+    sizes = sizes or ([10_000] if quick else [10_000, 200_000])
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for size in sizes:
+            path = work / f"event-{size}.json"
+            write_event(path, size)
+            mb = path.stat().st_size / 1e6
+            print(f"  {size:,} attributes: event {mb:,.1f} MB")
+            peer = _run("pymisp", "", path) if size <= PEER_LIMIT else None
+            if peer:
+                peer_rate = peer["attributes"] / peer["seconds"]
+                print(
+                    f"    pymisp MISPEvent().load(): {peer_rate:,.0f} attributes/s, "
+                    f"peak RSS {peer['peak_rss_mb']:,.0f} MB"
+                )
+            targets: list[tuple[str, str, Callable[[], None] | None]] = [
+                ("sqlite", f"sqlite:///{work / f'hub-{size}.db'}", None)
+            ]
+            pg = scratch_database()
+            if pg:
+                targets.append(("postgresql", pg[0], pg[1]))
+            for name, url, drop in targets:
+                try:
+                    engine = make_engine(url)
+                    upgrade(engine)
+                    engine.dispose()
+                    hub = _run("hub", url, path)
+                    rate = hub["attributes"] / hub["seconds"]
+                    ratio = f" ({rate / peer_rate:.2f}x pymisp load)" if peer else ""
+                    print(
+                        f"    hub MISP import into {name:10}: {rate:,.0f} attributes/s{ratio}, "
+                        f"peak RSS {hub['peak_rss_mb']:,.0f} MB ({hub['peak_rss_mb'] / mb:.2f}x the event)"
+                    )
+                finally:
+                    if drop:
+                        drop()
