@@ -26,7 +26,6 @@ from herdsec.intel.models import StixObject
 from tests.factories import OPERATOR, make_member, make_org
 from tests.federation.servers import FakeTaxii, envelope, fake_taxii, garbage, hang, redirect_to
 from tests.intel.test_misp import attribute, event, load
-from tests.intel.test_misp_feed import served  # noqa: F401 - a fixture
 from tests.intel_factories import indicator, share
 
 LOCAL = load_settings(mode="dev", outbound_allow="loopback", outbound_timeout=2)

@@ -15,8 +15,7 @@ from herdsec.core.settings import Settings, load_settings
 from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
-from herdsec.intel import federation_pages
-from herdsec.intel import misp_api
+from herdsec.intel import federation_pages, misp_api
 from herdsec.intel import pages as intel_pages
 from herdsec.web import errors
 from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHeaders
