@@ -134,3 +134,109 @@ class SearchHit(BaseModel):
     text_en: str
     score: float
     roles: list[str]
+
+
+class CourseIn(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+    title: str = Field(min_length=1, max_length=200)
+    outcomes: list[str] = Field(min_length=1, max_length=100)
+
+
+class ProgrammeIn(BaseModel):
+    name: str = Field(min_length=2, max_length=200)
+    province: str | None = Field(None, max_length=80)
+    graduates_per_year: int = Field(0, ge=0, le=100_000)
+    courses: list[CourseIn] = Field(min_length=1, max_length=200)
+
+
+class CourseOut(_Out):
+    id: int
+    code: str
+    title: str
+    outcomes: str
+    statements: list[str]
+
+
+class ProgrammeOut(BaseModel):
+    id: int
+    org_id: int
+    org_name: str
+    name: str
+    province: str | None
+    graduates_per_year: int
+    courses: list[CourseOut]
+
+
+class CoverageOut(BaseModel):
+    code: str
+    name_en: str
+    name_vi: str | None
+    share: float
+    covered: int
+    total: int
+    tasks: tuple[int, int]
+    knowledge: tuple[int, int]
+    skills: tuple[int, int]
+
+
+class GapOut(BaseModel):
+    role: str
+    covered: list[StatementOut]
+    missing: list[StatementOut]
+
+
+class ProfileIn(BaseModel):
+    ratings: dict[str, int] = Field(default_factory=dict, description="Statement code → self-rating 0 (none) to 4.")
+    certifications: list[str] = Field(default_factory=list, max_length=50)
+    courses: list[int] = Field(default_factory=list, max_length=200, description="Ids of hub courses taken.")
+    target: str | None = Field(None, description="The role to reach (its code).")
+
+
+class CourseStepOut(BaseModel):
+    course_id: int
+    title: str
+    programme: str
+    covers: list[str]
+
+
+class ProfileOut(BaseModel):
+    statements: list[str]
+    unknown_certifications: list[str]
+    fit: list[CoverageOut]
+    target: str | None
+    missing: list[StatementOut]
+    courses: list[CourseStepOut]
+    not_taught: list[str]
+
+
+class TeamIn(BaseModel):
+    team: dict[str, int] = Field(description="Role code → headcount of the roles the team has.")
+    needed: list[str] = Field(min_length=1, max_length=41, description="The roles the organization needs.")
+
+
+class TeamLineOut(BaseModel):
+    code: str
+    name_en: str
+    name_vi: str | None
+    category: str
+    tasks: tuple[int, int]
+    knowledge_skills: tuple[int, int]
+    share: float
+    advice: str
+    closest: str | None
+
+
+class MarketCell(BaseModel):
+    role: str
+    name_en: str
+    name_vi: str | None
+    province: str
+    demand: int
+    supply: float
+    gap: float
+
+
+class StoredPostings(BaseModel):
+    stored: int
+    replaced: int
+    matches: list[PostingMatch]
