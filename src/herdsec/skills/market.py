@@ -136,7 +136,7 @@ def market(
     if until:
         query = query.where(SkillPosting.posted_on <= until)
     demand: dict[tuple[str, str], int] = defaultdict(int)
-    for role, prov, count in session.execute(query).tuples():
+    for role, prov, count in session.execute(query):
         demand[(role, prov or UNKNOWN_PROVINCE)] += count
     supply: dict[tuple[str, str], float] = defaultdict(float)
     roles = programmes.role_map(session)
@@ -150,8 +150,7 @@ def market(
         for c in best:
             supply[(c.code, prov)] += p.graduates_per_year / len(best)
     names = {
-        code: (en, vi)
-        for code, en, vi in session.execute(select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi)).tuples()
+        code: (en, vi) for code, en, vi in session.execute(select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi))
     }
     cells = [
         MarketCell(
@@ -191,7 +190,7 @@ def team(session: Session, data: TeamIn) -> list[TeamLineOut]:
         code: (en, vi, cat or "")
         for code, en, vi, cat in session.execute(
             select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi, SkillRole.category)
-        ).tuples()
+        )
     }
     lines = team_coverage(
         list(dict.fromkeys(data.needed)),

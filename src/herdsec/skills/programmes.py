@@ -44,7 +44,7 @@ def role_map(session: Session, frameworks: tuple[str, ...] = ("nice", "custom"))
         .join(SkillStatement, SkillStatement.id == SkillRoleStatement.statement_id)
         .where(SkillRole.framework.in_(frameworks))
         .order_by(SkillRole.code, SkillStatement.code)
-    ).tuples()
+    )
     out: dict[str, list[str]] = {}
     for role, statement in rows:
         out.setdefault(role, []).append(statement)
@@ -52,7 +52,7 @@ def role_map(session: Session, frameworks: tuple[str, ...] = ("nice", "custom"))
 
 
 def kind_map(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(SkillStatement.code, SkillStatement.kind)).tuples().all())
+    return dict(session.execute(select(SkillStatement.code, SkillStatement.kind)).all())
 
 
 def statements_of_text(session: Session, texts: list[str]) -> list[str]:
@@ -125,8 +125,7 @@ def get_programme(session: Session, programme_id: int) -> ProgrammeOut:
 
 def _coverage_out(session: Session, items: list[RoleCoverage]) -> list[CoverageOut]:
     names = {
-        code: (en, vi)
-        for code, en, vi in session.execute(select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi)).tuples()
+        code: (en, vi) for code, en, vi in session.execute(select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi))
     }
     return [
         CoverageOut(

@@ -135,7 +135,7 @@ def _upsert_statements(session: Session, cat: Catalogue) -> tuple[int, int, dict
     if new:
         session.execute(insert(SkillStatement), new)
     session.flush()
-    ids = dict(session.execute(select(SkillStatement.code, SkillStatement.id)).tuples().all())
+    ids = dict(session.execute(select(SkillStatement.code, SkillStatement.id)).all())
     return len(new), updated, ids
 
 
@@ -152,7 +152,7 @@ def _upsert_roles(session: Session, rows: list[dict[str, Any]]) -> tuple[int, in
                 setattr(row, k, v)
             updated += 1
     session.flush()
-    ids = dict(session.execute(select(SkillRole.code, SkillRole.id)).tuples().all())
+    ids = dict(session.execute(select(SkillRole.code, SkillRole.id)).all())
     return created, updated, ids
 
 
@@ -164,9 +164,7 @@ def _sync_links(session: Session, cat: Catalogue, role_ids: dict[str, int], stat
             select(SkillRoleStatement.role_id, SkillRoleStatement.statement_id).where(
                 SkillRoleStatement.role_id.in_(nice_ids)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     gone = have - wanted
     for role_id, statement_id in gone:
@@ -302,7 +300,7 @@ def crosswalk(session: Session) -> list[tuple[str, str, str, str, str]]:
         .join(ecsf, ecsf.c.id == SkillCrosswalk.ecsf_role_id)
         .join(nice, nice.c.id == SkillCrosswalk.nice_role_id)
         .order_by(ecsf.c.code, nice.c.code)
-    ).tuples()
+    )
     return list(rows.all())
 
 
@@ -315,7 +313,7 @@ def matcher(session: Session) -> Matcher:
     links = session.scalar(select(func.count()).select_from(SkillRoleStatement))
     custom = session.execute(
         select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi).where(SkillRole.framework == "custom")
-    ).tuples()
+    )
     version = session.scalar(select(func.max(SkillRole.version)).where(SkillRole.framework == "nice"))
     signature = (version, links, tuple(sorted(custom.all())))
     found = _matchers.get(signature)
@@ -357,7 +355,7 @@ def search_statements(session: Session, query: str, kind: str | None = None, lim
             .join(SkillRole, SkillRole.id == SkillRoleStatement.role_id)
             .where(SkillStatement.code.in_([h.code for h in hits]))
             .order_by(SkillRole.code)
-        ).tuples()
+        )
         for statement, role in rows:
             roles.setdefault(statement, []).append(role)
     return [
@@ -376,9 +374,7 @@ def create_custom_role(session: Session, actor: Principal, data: CustomRoleIn) -
         raise InvalidInput(N_("unknown category %(code)s"), where="category", code=data.category)
     wanted = sorted(set(data.statements))
     ids = dict(
-        session.execute(select(SkillStatement.code, SkillStatement.id).where(SkillStatement.code.in_(wanted)))
-        .tuples()
-        .all()
+        session.execute(select(SkillStatement.code, SkillStatement.id).where(SkillStatement.code.in_(wanted))).all()
     )
     unknown = [c for c in wanted if c not in ids]
     if unknown:
