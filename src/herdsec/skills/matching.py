@@ -23,7 +23,11 @@ from functools import cache
 from herdsec.skills.catalogue import Catalogue, package_data, shipped
 
 VIETNAMESE_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
-VI_FUNCTION_WORDS = {"va", "cua", "cac", "voi", "trong", "nhung", "duoc", "cho", "khong", "nguoi", "viec", "nam"}
+# Syllables common in Vietnamese postings that are not English words (to recognise text typed without accents).
+VI_FUNCTION_WORDS = frozenset(
+    "va cua cac voi trong nhung duoc khong nguoi viec thong tin quan ly xu phat trien mang toan ninh cong nghe "
+    "ky kinh nghiem yeu cau vien chuyen su dich vu bao mat giam sat phan tich du lieu thiet bi".split()
+)
 STOPWORDS = {
     "a",
     "an",
@@ -133,7 +137,7 @@ def detect_language(text: str) -> str:
         return "vi"
     words = re.findall(r"[a-z]+", sample)
     hits = sum(1 for w in words if w in VI_FUNCTION_WORDS)
-    return "vi" if words and hits / len(words) > 0.08 else "en"
+    return "vi" if words and hits / len(words) > 0.15 else "en"
 
 
 def stem(word: str) -> str:
