@@ -44,7 +44,9 @@ def _error(exc: HerdsecError | ValidationError) -> str:
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("error", None)
-    return render(request, template, status=status, relations=RELATIONS, kind_names=KIND_NAMES, **context)
+    return render(
+        request, template, status=status, relations=RELATIONS, kind_names=KIND_NAMES, advice=ADVICE, **context
+    )
 
 
 @router.get("", response_class=HTMLResponse)
