@@ -15,7 +15,7 @@ from herdsec.skills import service
 def loaded(engine: Engine) -> Iterator[Engine]:
     with Database(engine).transaction() as session:
         service.load(session)
-    yield engine
+    return engine
 
 
 @pytest.fixture(autouse=True)

@@ -41,8 +41,20 @@ def test_match_writes_one_line_per_posting_with_five_ranked_roles(
 def test_match_as_a_real_process_without_a_database(tmp_path: Path) -> None:
     file = _write(tmp_path / "p.jsonl", [{"id": "x1", "title": "Chuyên viên SOC", "text": "Giám sát SIEM, cảnh báo"}])
     done = subprocess.run(
-        [sys.executable, "-m", "herdsec", "--database-url", f"sqlite:///{tmp_path}/none.db", "skills", "match", str(file)],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "herdsec",
+            "--database-url",
+            f"sqlite:///{tmp_path}/none.db",
+            "skills",
+            "match",
+            str(file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["roles"][0]["id"] == "PD-WRL-001"

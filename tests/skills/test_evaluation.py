@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks import bench_skills
+
 from herdsec.skills.catalogue import shipped
 from herdsec.skills.evaluation import evaluate, read_labelled, split_of
 from herdsec.skills.matching import shipped_matcher

@@ -28,7 +28,10 @@ def test_stemming_meets_word_forms() -> None:
 def test_glossary_prefers_the_longest_term_and_reports_what_it_bridged() -> None:
     g = Glossary([("kiểm thử", "testing"), ("kiểm thử xâm nhập", "penetration testing")])
     text, used = g.bridge(fold("Kiểm thử xâm nhập và kiểm thử"))
-    assert "penetration testing" in text and used == [("kiểm thử xâm nhập", "penetration testing"), ("kiểm thử", "testing")]
+    assert "penetration testing" in text and used == [
+        ("kiểm thử xâm nhập", "penetration testing"),
+        ("kiểm thử", "testing"),
+    ]
 
 
 def test_vietnamese_text_is_bridged_to_english_terms() -> None:

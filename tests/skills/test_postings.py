@@ -42,29 +42,29 @@ def test_utf8_with_bom_and_utf16_are_decoded(encoded: bytes) -> None:
 
 
 def test_an_unknown_encoding_is_refused_clearly() -> None:
-    with pytest.raises(InvalidInput, match="unknown text encoding.*UTF-8.*UTF-16"):
+    with pytest.raises(InvalidInput, match=r"unknown text encoding.*UTF-8.*UTF-16"):
         postings.read("id,title,text\n1,Sécurité réseau,Analyste sécurité\n".encode("latin-1"), "p.csv")
 
 
 def test_empty_file_and_empty_posting_are_refused() -> None:
-    with pytest.raises(InvalidInput, match="no posting"):
+    with pytest.raises(InvalidInput, match=r"no posting"):
         postings.read(b"  \n", "p.jsonl")
-    with pytest.raises(InvalidInput, match="p.jsonl:2: missing or empty: text"):
+    with pytest.raises(InvalidInput, match=r"p.jsonl:2: missing or empty: text"):
         postings.read(jsonl(LINE, {"id": "a2", "title": "x", "text": "   "}), "p.jsonl")
 
 
 def test_huge_posting_and_huge_file_hit_the_limits() -> None:
     big = {"id": "h", "title": "t", "text": "a" * (postings.MAX_POSTING_CHARS + 1)}
-    with pytest.raises(PayloadTooLarge, match="p.jsonl:1: the posting text is 50001 characters"):
+    with pytest.raises(PayloadTooLarge, match=r"p.jsonl:1: the posting text is 50001 characters"):
         postings.read(jsonl(big), "p.jsonl")
-    with pytest.raises(PayloadTooLarge, match="over 20971520 bytes"):
+    with pytest.raises(PayloadTooLarge, match=r"over 20971520 bytes"):
         postings.read(b" " * (postings.MAX_FILE_BYTES + 1), "p.jsonl")
 
 
 def test_csv_with_missing_columns_names_them() -> None:
     with pytest.raises(InvalidInput, match=r"p.csv:1: CSV header lacks the column\(s\) title, text"):
         postings.read(b"id,body\n1,x\n", "p.csv")
-    with pytest.raises(InvalidInput, match="p.csv:3: missing or empty: title"):
+    with pytest.raises(InvalidInput, match=r"p.csv:3: missing or empty: title"):
         postings.read(b"id,title,text\n1,a,b\n2,,c\n", "p.csv")
 
 
@@ -74,9 +74,9 @@ def test_duplicated_ids_are_refused_with_both_lines() -> None:
 
 
 def test_broken_json_lines_are_located() -> None:
-    with pytest.raises(InvalidInput, match="p.jsonl:2: not JSON"):
+    with pytest.raises(InvalidInput, match=r"p.jsonl:2: not JSON"):
         postings.read(jsonl(LINE) + b"\n{oops", "p.jsonl")
-    with pytest.raises(InvalidInput, match="p.jsonl:1: each line must be a JSON object"):
+    with pytest.raises(InvalidInput, match=r"p.jsonl:1: each line must be a JSON object"):
         postings.read(b"[1, 2]", "p.jsonl")
 
 

@@ -62,7 +62,9 @@ def test_api_programmes_profile_team_and_custom_roles(client: TestClient, sessio
     assert coverage[0]["share"] > 0
     gaps = client.get(f"/api/v1/skills/programmes/{pid}/gaps/PD-WRL-001", headers=h).json()
     assert gaps["missing"]
-    profile = client.post("/api/v1/skills/profile", json={"certifications": ["CySA+"], "target": "PD-WRL-001"}, headers=h)
+    profile = client.post(
+        "/api/v1/skills/profile", json={"certifications": ["CySA+"], "target": "PD-WRL-001"}, headers=h
+    )
     assert profile.status_code == 200 and profile.json()["missing"]
     team = client.post("/api/v1/skills/team", json={"team": {"IO-WRL-004": 1}, "needed": ["PD-WRL-001"]}, headers=h)
     assert team.status_code == 200 and team.json()[0]["advice"] in ("train", "hire")
@@ -84,7 +86,13 @@ def test_pages_in_both_languages(client: TestClient, session: Session) -> None:
     assert detail.status_code == 200 and "ECSF-02" in detail.text and "T0" in detail.text
     found = client.get("/skills/search", params={"q": "kiểm thử xâm nhập"}, headers=HTML)
     assert found.status_code == 200 and "penetration" in found.text.lower()
-    for path in ("/skills/postings", "/skills/programmes", "/skills/me?target=PD-WRL-007", "/skills/market", "/skills/team"):
+    for path in (
+        "/skills/postings",
+        "/skills/programmes",
+        "/skills/me?target=PD-WRL-007",
+        "/skills/market",
+        "/skills/team",
+    ):
         assert client.get(path, headers=HTML).status_code == 200, path
 
 
@@ -94,7 +102,11 @@ def test_posting_page_escapes_html_and_names_errors(client: TestClient, session:
     token = csrf(client.get("/skills/postings").text)
     sent = client.post(
         "/skills/postings",
-        data={"csrf_token": token, "title": "<b>Kỹ sư mạng</b>", "text": "<script>alert(1)</script> Cấu hình bộ định tuyến"},
+        data={
+            "csrf_token": token,
+            "title": "<b>Kỹ sư mạng</b>",
+            "text": "<script>alert(1)</script> Cấu hình bộ định tuyến",
+        },
     )
     assert sent.status_code == 200 and "IO-WRL-004" in sent.text
     assert "<script>alert(1)</script>" not in sent.text and "&lt;script&gt;" in sent.text
@@ -121,8 +133,13 @@ def test_programme_me_market_and_team_forms(client: TestClient, session: Session
     assert bad.status_code == 422 and "line 1" in bad.text
     made = client.post(
         "/skills/programmes",
-        data={"csrf_token": token, "name": "Kỹ sư ATTT", "province": "Đà Nẵng", "graduates": "50",
-              "courses": "ATTT401 | Kiểm thử xâm nhập | Kiểm thử xâm nhập ứng dụng web; Khai thác lỗ hổng"},
+        data={
+            "csrf_token": token,
+            "name": "Kỹ sư ATTT",
+            "province": "Đà Nẵng",
+            "graduates": "50",
+            "courses": "ATTT401 | Kiểm thử xâm nhập | Kiểm thử xâm nhập ứng dụng web; Khai thác lỗ hổng",
+        },
         follow_redirects=False,
     )
     assert made.status_code == 303

@@ -16,8 +16,16 @@ from herdsec.skills.schemas import CourseIn, PostingIn, ProfileIn, ProgrammeIn, 
 from tests.factories import make_member
 
 ROLES = {"A": ["T1", "K1", "S1", "K2"], "B": ["T2", "K2"], "C": ["T3", "K3", "S3"]}
-KINDS = {"T1": "task", "T2": "task", "T3": "task", "K1": "knowledge", "K2": "knowledge", "K3": "knowledge",
-         "S1": "skill", "S3": "skill"}
+KINDS = {
+    "T1": "task",
+    "T2": "task",
+    "T3": "task",
+    "K1": "knowledge",
+    "K2": "knowledge",
+    "K3": "knowledge",
+    "S1": "skill",
+    "S3": "skill",
+}
 
 
 def test_role_coverage_counts_per_kind_and_ranks() -> None:
@@ -46,8 +54,12 @@ PROGRAMME = ProgrammeIn(
     province="Đà Nẵng",
     graduates_per_year=90,
     courses=[
-        CourseIn(code="ATTT401", title="Kiểm thử xâm nhập", outcomes=["Thực hiện kiểm thử xâm nhập và khai thác lỗ hổng"]),
-        CourseIn(code="ATTT301", title="Ứng cứu sự cố", outcomes=["Xử lý sự cố an toàn thông tin và khôi phục hệ thống"]),
+        CourseIn(
+            code="ATTT401", title="Kiểm thử xâm nhập", outcomes=["Thực hiện kiểm thử xâm nhập và khai thác lỗ hổng"]
+        ),
+        CourseIn(
+            code="ATTT301", title="Ứng cứu sự cố", outcomes=["Xử lý sự cố an toàn thông tin và khôi phục hệ thống"]
+        ),
     ],
 )
 
@@ -94,12 +106,30 @@ def test_market_sets_demand_against_supply_and_exports_csv(session: Session) -> 
     uni = make_member(session, kind="university")
     programmes.create_programme(session, uni.principal, PROGRAMME)
     items = [
-        PostingIn(id="1", title="Pentester", text="Penetration testing of web apps", province="Đà Nẵng",
-                  sector="Banking", date=date(2026, 9, 1)),
-        PostingIn(id="2", title="Chuyên viên kiểm thử xâm nhập", text="Kiểm thử xâm nhập ứng dụng web",
-                  province="Đà Nẵng", sector="Banking", date=date(2026, 10, 1)),
-        PostingIn(id="3", title="SOC analyst", text="Monitor SIEM alerts", province="Hà Nội", sector="Banking",
-                  date=date(2026, 10, 2)),
+        PostingIn(
+            id="1",
+            title="Pentester",
+            text="Penetration testing of web apps",
+            province="Đà Nẵng",
+            sector="Banking",
+            date=date(2026, 9, 1),
+        ),
+        PostingIn(
+            id="2",
+            title="Chuyên viên kiểm thử xâm nhập",
+            text="Kiểm thử xâm nhập ứng dụng web",
+            province="Đà Nẵng",
+            sector="Banking",
+            date=date(2026, 10, 1),
+        ),
+        PostingIn(
+            id="3",
+            title="SOC analyst",
+            text="Monitor SIEM alerts",
+            province="Hà Nội",
+            sector="Banking",
+            date=date(2026, 10, 2),
+        ),
     ]
     stored = market.store_postings(session, bank.principal, items)
     assert (stored.stored, stored.replaced) == (3, 0)
@@ -119,6 +149,6 @@ def test_market_sets_demand_against_supply_and_exports_csv(session: Session) -> 
 
 def test_team_service_checks_roles(session: Session) -> None:
     lines = market.team(session, TeamIn(team={"IO-WRL-005": 2}, needed=["IO-WRL-005", "PD-WRL-001"]))
-    assert [line.advice for line in lines][0] == "covered" and lines[1].advice in ("train", "hire")
+    assert next(line.advice for line in lines) == "covered" and lines[1].advice in ("train", "hire")
     with pytest.raises(InvalidInput, match="unknown work role"):
         market.team(session, TeamIn(team={}, needed=["ZZ"]))

@@ -25,8 +25,50 @@ from herdsec.skills.catalogue import Catalogue, package_data, shipped
 VIETNAMESE_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
 # Syllables common in Vietnamese postings that are not English words (to recognise text typed without accents).
 VI_FUNCTION_WORDS = frozenset(
-    "va cua cac voi trong nhung duoc khong nguoi viec thong tin quan ly xu phat trien mang toan ninh cong nghe "
-    "ky kinh nghiem yeu cau vien chuyen su dich vu bao mat giam sat phan tich du lieu thiet bi".split()
+    [
+        "va",
+        "cua",
+        "cac",
+        "voi",
+        "trong",
+        "nhung",
+        "duoc",
+        "khong",
+        "nguoi",
+        "viec",
+        "thong",
+        "tin",
+        "quan",
+        "ly",
+        "xu",
+        "phat",
+        "trien",
+        "mang",
+        "toan",
+        "ninh",
+        "cong",
+        "nghe",
+        "ky",
+        "kinh",
+        "nghiem",
+        "yeu",
+        "cau",
+        "vien",
+        "chuyen",
+        "su",
+        "dich",
+        "vu",
+        "bao",
+        "mat",
+        "giam",
+        "sat",
+        "phan",
+        "tich",
+        "du",
+        "lieu",
+        "thiet",
+        "bi",
+    ]
 )
 STOPWORDS = {
     "a",
