@@ -147,9 +147,23 @@ def test_programme_me_market_and_team_forms(client: TestClient, session: Session
     assert page.status_code == 200 and "PD-WRL-007" in page.text
     me = client.post("/skills/me", data={"csrf_token": token, "target": "PD-WRL-007", "certification": "OSCP"})
     assert me.status_code == 200 and "Kiểm thử xâm nhập" in me.text
+    posted = client.post(
+        "/skills/postings",
+        data={
+            "csrf_token": token,
+            "store": "on",
+            "title": "Pentester",
+            "text": "Penetration testing",
+            "province": "Huế",
+            "sector": "Banking",
+        },
+    )
+    assert posted.status_code == 200
+    heat = client.get("/skills/market")
+    assert heat.status_code == 200 and "heat-up-" in heat.text and "Banking" in heat.text
     market = client.get("/skills/market.csv")
     assert market.status_code == 200 and market.text.startswith("role,")
     assert client.get("/skills/market", params={"since": "yesterday"}).status_code == 422
     team = client.post("/skills/team", data={"csrf_token": token, "have:IO-WRL-005": "2", "need": "PD-WRL-001"})
-    assert team.status_code == 200 and "PD-WRL-001" in team.text
+    assert team.status_code == 200 and "PD-WRL-001" in team.text and "<td>PD</td>" in team.text
     assert client.post("/skills/team", data={"csrf_token": token}).status_code == 422

@@ -145,6 +145,10 @@ def test_market_sets_demand_against_supply_and_exports_csv(session: Session) -> 
     assert [p.external_id for p in market.list_postings(session, bank.principal)] == ["3", "2", "1"]
     other = make_member(session)
     assert market.list_postings(session, other.principal) == []  # another member's postings stay theirs
+    assert market.demand_by(session, "month", province="Đà Nẵng")["PD-WRL-007"] == {"2026-09": 1, "2026-10": 1}
+    assert market.demand_by(session, "sector")["PD-WRL-007"] == {"Banking": 2}
+    with pytest.raises(InvalidInput, match="sector or month"):
+        market.demand_by(session, "colour")
 
 
 def test_team_service_checks_roles(session: Session) -> None:

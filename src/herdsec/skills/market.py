@@ -168,6 +168,23 @@ def market(
     return cells
 
 
+def demand_by(session: Session, dimension: str, *, province: str | None = None) -> dict[str, dict[str, int]]:
+    """Postings per best role and sector (``dimension='sector'``) or month (``'month'``, ``YYYY-MM``)."""
+    if dimension not in ("sector", "month"):
+        raise InvalidInput(N_("break demand down by sector or month"), where="dimension")
+    query = select(SkillPosting.best_role, SkillPosting.sector, SkillPosting.posted_on)
+    if province:
+        query = query.where(SkillPosting.province == province)
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for role, sector, posted_on in session.execute(query):
+        if dimension == "sector":
+            key = sector or UNKNOWN_PROVINCE
+        else:
+            key = posted_on.strftime("%Y-%m") if posted_on else UNKNOWN_PROVINCE
+        out[role][key] += 1
+    return {role: dict(columns) for role, columns in sorted(out.items())}
+
+
 def market_csv(cells: list[MarketCell]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

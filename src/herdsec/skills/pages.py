@@ -18,7 +18,7 @@ from herdsec.identity import Principal
 from herdsec.skills import market, programmes, service
 from herdsec.skills import postings as posting_files
 from herdsec.skills.catalogue import package_data
-from herdsec.skills.schemas import CustomRoleIn, PostingIn, ProfileIn, ProgrammeIn, TeamIn
+from herdsec.skills.schemas import CustomRoleIn, PostingIn, ProfileIn, ProgrammeIn, TeamIn, TeamLineOut
 from herdsec.web.deps import page_principal, transaction
 from herdsec.web.render import render
 from herdsec.web.security import check_csrf
@@ -300,6 +300,8 @@ def market_page(request: Request, me: Member, province: str = "", sector: str = 
         filters, error = {}, exc.render(gettext)
     with transaction(request) as s:
         cells = market.market(s, **filters)
+        by_sector = market.demand_by(s, "sector", province=filters.get("province"))
+        by_month = market.demand_by(s, "month", province=filters.get("province"))
     roles = sorted({c.role for c in cells})
     provinces = sorted({c.province for c in cells})
     grid = {(c.role, c.province): c for c in cells}
@@ -317,6 +319,7 @@ def market_page(request: Request, me: Member, province: str = "", sector: str = 
         peak=peak,
         form={"province": province, "sector": sector, "since": since},
         error=error,
+        breakdowns=[(N_("Postings by sector"), by_sector), (N_("Postings by month"), by_month)],
     )
 
 
@@ -335,7 +338,19 @@ def market_csv(request: Request, me: Member, province: str = "", sector: str = "
 def team_page(request: Request, me: Member) -> Response:
     with transaction(request) as s:
         roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
-    return _page(request, "skills/team.html", roles=roles, lines=None, chosen={"team": {}, "needed": []})
+    return _page(request, "skills/team.html", roles=roles, lines=None, summary=[], chosen={"team": {}, "needed": []})
+
+
+def _by_category(lines: list[TeamLineOut]) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+    """Per category: tasks covered/total against knowledge and skills covered/total (NICE mapping-tool view)."""
+    totals: dict[str, list[int]] = {}
+    for line in lines:
+        t = totals.setdefault(line.category or "—", [0, 0, 0, 0])
+        t[0] += line.tasks[0]
+        t[1] += line.tasks[1]
+        t[2] += line.knowledge_skills[0]
+        t[3] += line.knowledge_skills[1]
+    return [(cat, (v[0], v[1]), (v[2], v[3])) for cat, v in sorted(totals.items())]
 
 
 @router.post("/team", response_class=HTMLResponse)
@@ -350,13 +365,14 @@ async def team_post(request: Request, me: Member) -> Response:
             if int(str(value)) > 0:
                 team[key[5:]] = int(str(value))
     needed = [str(n) for n in form.getlist("need")]
-    error, lines = None, None
+    error, lines, summary = None, None, []
     with transaction(request) as s:
         roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
         try:
             if not needed:
                 raise InvalidInput(N_("choose at least one role the team needs"), where="need")
             lines = market.team(s, TeamIn(team=team, needed=needed))
+            summary = _by_category(lines)
         except HerdsecError as exc:
             error = exc.render(gettext)
     return _page(
@@ -365,6 +381,7 @@ async def team_post(request: Request, me: Member) -> Response:
         422 if error else 200,
         roles=roles,
         lines=lines,
+        summary=summary,
         error=error,
         chosen={"team": team, "needed": needed},
     )
