@@ -3,7 +3,8 @@ province, and team coverage for employers.
 
 A stored posting is its organization's: its text is read back only by that organization and coordinators. The
 market view shows counts only (how many postings per role and province), never another member's postings.
-Supply is the graduates per year of each programme, shared equally among the three roles it covers best.
+Supply is the graduates per year of each programme, shared equally among the three roles its courses read like
+(the posting matcher run on the programme's course titles and outcomes).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from herdsec import identity
 from herdsec.core.errors import N_, InvalidInput, PermissionDenied
 from herdsec.identity import Principal, Role
 from herdsec.skills import programmes, service
-from herdsec.skills.coverage import role_coverage, team_coverage
+from herdsec.skills.coverage import team_coverage
 from herdsec.skills.models import SkillPosting, SkillRole
 from herdsec.skills.postings import plain
 from herdsec.skills.schemas import (
@@ -139,16 +140,13 @@ def market(
     for role, prov, count in session.execute(query):
         demand[(role, prov or UNKNOWN_PROVINCE)] += count
     supply: dict[tuple[str, str], float] = defaultdict(float)
-    roles = programmes.role_map(session)
-    kinds = programmes.kind_map(session)
     for p in programmes.list_programmes(session):
         prov = p.province or UNKNOWN_PROVINCE
         if (province and prov != province) or not p.graduates_per_year:
             continue
-        covered = {s for c in p.courses for s in c.statements}
-        best = [c for c in role_coverage(covered, roles, kinds) if c.covered][:SUPPLY_ROLES]
-        for c in best:
-            supply[(c.code, prov)] += p.graduates_per_year / len(best)
+        best = [r.id for r in programmes.programme_roles(session, p.id, limit=SUPPLY_ROLES) if r.score > 0]
+        for code in best:
+            supply[(code, prov)] += p.graduates_per_year / len(best)
     names = {
         code: (en, vi) for code, en, vi in session.execute(select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi))
     }

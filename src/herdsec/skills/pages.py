@@ -209,7 +209,8 @@ def programme_page(
     with transaction(request) as s:
         programme = programmes.get_programme(s, programme_id)
         coverage = programmes.programme_coverage(s, programme_id)
-        target = role or coverage[0].code
+        closest = programmes.programme_roles(s, programme_id)
+        target = role or closest[0].id
         gaps = programmes.programme_gaps(s, programme_id, target)
         demand = market.market(s, province=programme.province) if programme.province else []
     return _page(
@@ -217,6 +218,7 @@ def programme_page(
         "skills/programme.html",
         programme=programme,
         coverage=coverage,
+        closest=closest,
         gaps=gaps,
         target=target,
         demand=demand[:10],

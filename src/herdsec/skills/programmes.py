@@ -29,6 +29,7 @@ from herdsec.skills.schemas import (
     ProfileOut,
     ProgrammeIn,
     ProgrammeOut,
+    RoleMatchOut,
     StatementOut,
 )
 
@@ -148,6 +149,18 @@ def programme_coverage(session: Session, programme_id: int) -> list[CoverageOut]
     programme = get_programme(session, programme_id)
     covered = {s for c in programme.courses for s in c.statements}
     return _coverage_out(session, role_coverage(covered, role_map(session), kind_map(session)))
+
+
+def programme_roles(session: Session, programme_id: int, limit: int = 5) -> list[RoleMatchOut]:
+    """The roles whose names, descriptions and statements the programme's course titles and outcomes read like
+    (the same matcher as for job postings): the roles a graduate would apply for."""
+    programme = get_programme(session, programme_id)
+    text = "\n".join(f"{c.title}. {c.outcomes}" for c in programme.courses)
+    result = service.matcher(session).match(programme.name, text, limit=limit)
+    return [
+        RoleMatchOut(id=r.code, title=r.title, title_vi=r.title_vi, score=r.score, statements=[], phrases=r.phrases)
+        for r in result.roles
+    ]
 
 
 def _statements(session: Session, codes: list[str]) -> list[StatementOut]:
