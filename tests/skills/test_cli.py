@@ -109,3 +109,56 @@ def test_load_is_idempotent_and_roles_are_listed(cli_db: str, capsys: pytest.Cap
         "IN-WRL-001\tCybercrime Investigation\tĐiều tra tội phạm mạng",
         "IN-WRL-002\tDigital Evidence Analysis\tPhân tích chứng cứ số",
     ]
+
+
+def test_match_against_the_hub_includes_custom_roles(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from herdsec.core.db import Database
+    from herdsec.skills import service
+    from herdsec.skills.schemas import CustomRoleIn
+    from tests.factories import make_member
+
+    assert herdsec(capsys, "init")[0] == 0
+    assert herdsec(capsys, "skills", "load")[0] == 0
+    db = Database.from_url(cli_db)
+    with db.transaction() as session:
+        coordinator = make_member(session, coordinator=True)
+        service.create_custom_role(
+            session,
+            coordinator.principal,
+            CustomRoleIn(code="VN-WRL-002", name_en="Payment fraud analyst", name_vi="Chuyên viên chống gian lận thẻ"),
+        )
+    db.dispose()
+    file = _write(
+        tmp_path / "p.jsonl", [{"id": "1", "title": "Chuyên viên chống gian lận thẻ", "text": "gian lận thẻ"}]
+    )
+    code, out, err = herdsec(capsys, "skills", "match", str(file), "--hub")
+    assert code == 0, err
+    assert json.loads(out)["roles"][0]["id"] == "VN-WRL-002"
+
+
+CPRT = Path(__file__).resolve().parents[3] / "shared" / "data" / "nist-nice"
+
+
+@pytest.mark.skipif(not CPRT.exists(), reason="../shared/data/nist-nice is not present")
+def test_load_from_nists_cprt_export_keeps_the_version_and_old_ids(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert herdsec(capsys, "init")[0] == 0
+    code, out, err = herdsec(
+        capsys,
+        "skills",
+        "load",
+        "--cprt",
+        str(CPRT / "cprt" / "cprt_SP_800_181_2_1_0.json"),
+        "--roles-2017",
+        str(CPRT / "sp800-181-2017" / "work_roles.json"),
+    )
+    assert code == 0, err
+    assert json.loads(out)["version"] == "2.1.0"
+    code, out, _ = herdsec(capsys, "skills", "load")  # the shipped copy is the same data: nothing changes
+    assert (json.loads(out)["created"], json.loads(out)["updated"]) == (0, 0)
+    bad = CPRT.parent / "nist-nice" / "MANIFEST.md"
+    code, _out, err = herdsec(capsys, "skills", "load", "--cprt", str(bad))
+    assert code == 2 and "not JSON" in err
