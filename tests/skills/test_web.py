@@ -145,6 +145,14 @@ def test_programme_me_market_and_team_forms(client: TestClient, session: Session
     assert made.status_code == 303
     page = client.get(made.headers["location"])
     assert page.status_code == 200 and "PD-WRL-007" in page.text
+    sheet = "course_code,course_title,outcome\nSOC1,Giám sát an ninh,Giám sát cảnh báo SIEM\n".encode("utf-16")
+    uploaded = client.post(
+        "/skills/programmes",
+        data={"csrf_token": token, "name": "SOC", "graduates": "10"},
+        files={"file": ("ctdt.csv", io.BytesIO(sheet), "text/csv")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303
     me = client.post("/skills/me", data={"csrf_token": token, "target": "PD-WRL-007", "certification": "OSCP"})
     assert me.status_code == 200 and "Kiểm thử xâm nhập" in me.text
     posted = client.post(

@@ -156,3 +156,23 @@ def test_team_service_checks_roles(session: Session) -> None:
     assert next(line.advice for line in lines) == "covered" and lines[1].advice in ("train", "hire")
     with pytest.raises(InvalidInput, match="unknown work role"):
         market.team(session, TeamIn(team={}, needed=["ZZ"]))
+
+
+def test_courses_from_a_spreadsheet_export() -> None:
+    data = (
+        "\ufeffcourse_code,course_title,outcome\n"
+        "ATTT401,Kiểm thử xâm nhập,Kiểm thử ứng dụng web\n"
+        "ATTT401,Kiểm thử xâm nhập,Khai thác lỗ hổng\n"
+        "ATTT301,An ninh mạng,Cấu hình tường lửa\n"
+    ).encode()
+    courses = programmes.read_courses_csv(data, "ctdt.csv")
+    assert [(c.code, c.outcomes) for c in courses] == [
+        ("ATTT401", ["Kiểm thử ứng dụng web", "Khai thác lỗ hổng"]),
+        ("ATTT301", ["Cấu hình tường lửa"]),
+    ]
+    with pytest.raises(InvalidInput, match=r"ctdt.csv:1: CSV header lacks the column\(s\) outcome"):
+        programmes.read_courses_csv(b"course_code,course_title\nA,B\n", "ctdt.csv")
+    with pytest.raises(InvalidInput, match=r"ctdt.csv:3: course A has two titles"):
+        programmes.read_courses_csv(b"course_code,course_title,outcome\nA,B,x\nA,C,y\n", "ctdt.csv")
+    with pytest.raises(InvalidInput, match=r"ctdt.csv:2: missing or empty: outcome"):
+        programmes.read_courses_csv(b"course_code,course_title,outcome\nA,B,\n", "ctdt.csv")

@@ -177,14 +177,19 @@ def programmes_page(request: Request, me: Member) -> Response:
 @router.post("/programmes", response_class=HTMLResponse)
 async def programmes_post(request: Request, me: Member) -> Response:
     await check_csrf(request)
-    form = await request.form()
+    form = await request.form(max_part_size=request.app.state.settings.max_upload_bytes)
     values = {k: str(form.get(k) or "") for k in ("name", "province", "graduates", "courses")}
+    upload = form.get("file")
     try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            courses: list[Any] = programmes.read_courses_csv(await upload.read(), upload.filename)
+        else:
+            courses = _programme_courses(values["courses"])
         data = ProgrammeIn(
             name=values["name"].strip(),
             province=values["province"].strip() or None,
             graduates_per_year=int(values["graduates"] or 0),
-            courses=_programme_courses(values["courses"]),
+            courses=courses,
         )
         with transaction(request) as s:
             created = programmes.create_programme(s, me, data)

@@ -7,6 +7,8 @@ coordinators) change them.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 
 from sqlalchemy import select
@@ -20,7 +22,9 @@ from herdsec.skills.catalogue import package_data
 from herdsec.skills.coverage import RoleCoverage, role_coverage, shortest_path
 from herdsec.skills.matching import analyse
 from herdsec.skills.models import SkillCourse, SkillProgramme, SkillRole, SkillRoleStatement, SkillStatement
+from herdsec.skills.postings import decode
 from herdsec.skills.schemas import (
+    CourseIn,
     CourseOut,
     CourseStepOut,
     CoverageOut,
@@ -66,6 +70,40 @@ def statements_of_text(session: Session, texts: list[str]) -> list[str]:
             best = hits[0].score
             found += [h.code for h in hits if h.score >= best * RELATIVE]
     return sorted(set(found))
+
+
+COURSE_COLUMNS = ("course_code", "course_title", "outcome")
+
+
+def read_courses_csv(data: bytes, name: str) -> list[CourseIn]:
+    """Courses from a spreadsheet export: one row per learning outcome, columns course_code, course_title, outcome
+    (UTF-8 with or without BOM, or UTF-16); rows of one course are gathered in order."""
+    text = decode(data, name)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in COURSE_COLUMNS if c not in header]
+    if missing:
+        raise InvalidInput(
+            N_("CSV header lacks the column(s) %(columns)s"), where=f"{name}:1", columns=", ".join(missing)
+        )
+    reader.fieldnames = header
+    courses: dict[str, CourseIn] = {}
+    for row in reader:
+        where = f"{name}:{reader.line_num}"
+        code, title, outcome = (str(row.get(c) or "").strip() for c in COURSE_COLUMNS)
+        if not (code and title and outcome):
+            empty = [c for c, v in zip(COURSE_COLUMNS, (code, title, outcome), strict=True) if not v]
+            raise InvalidInput(N_("missing or empty: %(columns)s"), where=where, columns=", ".join(empty))
+        course = courses.get(code)
+        if course is None:
+            courses[code] = CourseIn(code=code, title=title, outcomes=[outcome])
+        elif course.title != title:
+            raise InvalidInput(N_("course %(code)s has two titles"), where=where, code=code)
+        else:
+            course.outcomes.append(outcome)
+    if not courses:
+        raise InvalidInput(N_("the file holds no course"), where=name)
+    return list(courses.values())
 
 
 def _out(session: Session, p: SkillProgramme) -> ProgrammeOut:
