@@ -44,6 +44,8 @@ def test_api_match_store_market_and_csv(client: TestClient, session: Session) ->
     assert exported.headers["content-type"].startswith("text/csv") and "PD-WRL-001" in exported.text
     empty = client.post("/api/v1/skills/match", json={"postings": [{"id": "b", "title": "t", "text": ""}]}, headers=h)
     assert empty.status_code == 422
+    blank = client.post("/api/v1/skills/match", json={"postings": [{"id": "b", "title": "t", "text": "  "}]}, headers=h)
+    assert blank.status_code == 422 and "blank" in blank.text
 
 
 def test_api_programmes_profile_team_and_custom_roles(client: TestClient, session: Session) -> None:

@@ -14,11 +14,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from herdsec.core.errors import N_, InvalidInput, PayloadTooLarge
-from herdsec.skills.schemas import PostingIn
+from herdsec.skills.schemas import MAX_POSTING_CHARS, PostingIn
+
+__all__ = ["MAX_FILE_BYTES", "MAX_POSTINGS", "MAX_POSTING_CHARS", "decode", "plain", "read"]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_POSTINGS = 10_000
-MAX_POSTING_CHARS = 50_000
 REQUIRED = ("id", "title", "text")
 FORMATS = ("auto", "jsonl", "csv", "text")
 TAG = re.compile(r"<[^>]{0,2000}>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Relation = Literal["equivalent", "broader", "narrower", "related"]
 StatementKind = Literal["task", "knowledge", "skill"]
@@ -89,14 +89,24 @@ class CustomRoleIn(BaseModel):
     aliases: list[str] = Field(default_factory=list, max_length=50)
 
 
+MAX_POSTING_CHARS = 50_000
+
+
 class PostingIn(BaseModel):
     id: str = Field(min_length=1, max_length=120)
     title: str = Field(min_length=1, max_length=300)
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_POSTING_CHARS)
     employer: str | None = Field(None, max_length=200)
     province: str | None = Field(None, max_length=80)
     sector: str | None = Field(None, max_length=80)
     date: dt.date | None = None
+
+    @field_validator("id", "title", "text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
 
 
 class StatementHitOut(BaseModel):
