@@ -72,7 +72,10 @@ def test_every_role_category_and_competency_area_has_a_vietnamese_name() -> None
     assert set(names["work_roles"]) == {r.code for r in c.roles}
     assert set(names["categories"]) == {g.code for g in c.groups if g.kind == "category"}
     assert set(names["competency_areas"]) == {g.code for g in c.groups if g.kind == "competency_area"}
-    assert all(v.strip() for part in ("work_roles", "categories", "competency_areas") for v in names[part].values())
+    assert set(names["work_role_descriptions"]) == set(names["work_roles"])
+    assert set(names["category_descriptions"]) == set(names["categories"])
+    parts = ("work_roles", "categories", "competency_areas", "work_role_descriptions", "category_descriptions")
+    assert all(v.strip() for part in parts for v in names[part].values())
 
 
 def test_twelve_ecsf_profiles_in_both_languages() -> None:

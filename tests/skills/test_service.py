@@ -35,11 +35,12 @@ def test_roles_by_category_with_hub_translations(session: Session) -> None:
     assert all(r.name_vi for r in service.list_roles(session, "nice"))
     groups = service.list_groups(session)
     assert len(groups) == 16 and all(g.name_vi for g in groups)
+    assert all(g.text_vi for g in groups if g.kind == "category")
 
 
 def test_role_detail_has_statements_crosswalk_and_old_ids(session: Session) -> None:
     d = service.role_detail(session, "PD-WRL-003")
-    assert d.name_vi == "Ứng cứu sự cố" and d.vi_source == "hub"
+    assert d.name_vi == "Ứng cứu sự cố" and d.vi_source == "hub" and d.text_vi and "sự cố" in d.text_vi
     assert d.tasks and d.knowledge and d.skills
     assert {s.kind for s in d.tasks} == {"task"}
     assert "PR-CIR-001" in d.legacy_codes

@@ -25,6 +25,7 @@ class SkillGroup(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     name_vi: Mapped[str | None] = mapped_column(String(200))
     text_en: Mapped[str] = mapped_column(Text, default="")
+    text_vi: Mapped[str | None] = mapped_column(Text)
 
 
 class SkillRole(Base):

@@ -22,6 +22,7 @@ class GroupOut(_Out):
     name_en: str
     name_vi: str | None
     text_en: str
+    text_vi: str | None = None
 
 
 class RoleSummary(_Out):

@@ -56,6 +56,7 @@ def load(session: Session, catalogue: Catalogue | None = None) -> LoadReport:
             "name_en": r.title,
             "name_vi": names["work_roles"].get(r.code),
             "text_en": r.text,
+            "text_vi": names.get("work_role_descriptions", {}).get(r.code),
             "opm_codes": " ".join(r.opm_codes),
             "legacy_codes": " ".join(sorted(legacy.get(r.code, []))),
             "details": {"vi_source": VI_SOURCE},
@@ -106,7 +107,15 @@ def _upsert_groups(session: Session, cat: Catalogue, names: dict[str, Any]) -> t
     created = updated = 0
     for g in cat.groups:
         name_vi = names["categories" if g.kind == "category" else "competency_areas"].get(g.code)
-        values = {"kind": g.kind, "version": cat.version, "name_en": g.title, "name_vi": name_vi, "text_en": g.text}
+        text_vi = names.get("category_descriptions", {}).get(g.code)
+        values = {
+            "kind": g.kind,
+            "version": cat.version,
+            "name_en": g.title,
+            "name_vi": name_vi,
+            "text_en": g.text,
+            "text_vi": text_vi,
+        }
         row = existing.get(g.code)
         if row is None:
             session.add(SkillGroup(code=g.code, **values))
@@ -326,7 +335,8 @@ def matcher(session: Session) -> Matcher:
             code=r.code,
             title=r.name_en,
             title_vi=r.name_vi,
-            text=" ".join(filter(None, [r.text_en, r.text_vi])),
+            # NICE roles match on NIST's English text (as the evaluated CLI matcher does); custom roles on both.
+            text=" ".join(filter(None, [r.text_en, r.text_vi if r.framework == "custom" else None])),
             aliases=tuple(aliases.get(r.code, [])) + tuple(r.details.get("aliases", [])),
             statements=tuple(s.code for s in r.statements),
         )

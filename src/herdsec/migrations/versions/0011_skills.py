@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("name_en", sa.String(length=200), nullable=False),
         sa.Column("name_vi", sa.String(length=200), nullable=True),
         sa.Column("text_en", sa.Text(), nullable=False),
+        sa.Column("text_vi", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_skill_groups")),
         sa.UniqueConstraint("code", name=op.f("uq_skill_groups_code")),
     )
