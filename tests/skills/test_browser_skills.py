@@ -16,6 +16,7 @@ PAGES = (
     "/skills",
     "/skills/roles/PD-WRL-003",
     "/skills/roles/ECSF-12",
+    "/skills/crosswalk",
     "/skills/search?q=ki%E1%BB%83m+th%E1%BB%AD+x%C3%A2m+nh%E1%BA%ADp",
     "/skills/postings",
     "/skills/programmes",

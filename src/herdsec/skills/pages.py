@@ -89,6 +89,14 @@ def role(request: Request, me: Member, code: str, notice: str | None = None) -> 
     return _page(request, "skills/role.html", role=detail, notice=notice)
 
 
+@router.get("/crosswalk", response_class=HTMLResponse)
+def crosswalk_page(request: Request, me: Member) -> Response:
+    with transaction(request) as s:
+        links = service.crosswalk(s)
+        names = {r.code: r for r in service.list_roles(s)}
+    return _page(request, "skills/crosswalk.html", links=links, names=names)
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request, me: Member, q: str = "", kind: str = "") -> Response:
     hits, error = [], None
