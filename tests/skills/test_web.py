@@ -147,6 +147,8 @@ def test_programme_me_market_and_team_forms(client: TestClient, session: Session
     assert made.status_code == 303
     page = client.get(made.headers["location"])
     assert page.status_code == 200 and "PD-WRL-007" in page.text
+    role_page = client.get("/skills/roles/PD-WRL-007")
+    assert role_page.status_code == 200 and "Kỹ sư ATTT" in role_page.text
     sheet = "course_code,course_title,outcome\nSOC1,Giám sát an ninh,Giám sát cảnh báo SIEM\n".encode("utf-16")
     uploaded = client.post(
         "/skills/programmes",

@@ -70,6 +70,7 @@ def test_a_university_sees_the_roles_its_programme_prepares_for_and_the_gaps(ses
     assert all(c.statements for c in created.courses)
     top = [c.code for c in programmes.programme_coverage(session, created.id)[:5]]
     assert "PD-WRL-007" in top or "PD-WRL-003" in top
+    assert programmes.programmes_for_role(session, "PD-WRL-007")[0][0].id == created.id
     gaps = programmes.programme_gaps(session, created.id, "PD-WRL-007")
     assert gaps.covered and gaps.missing and not {s.code for s in gaps.covered} & {s.code for s in gaps.missing}
 
@@ -136,7 +137,7 @@ def test_market_sets_demand_against_supply_and_exports_csv(session: Session) -> 
     again = market.store_postings(session, bank.principal, items[:1])
     assert (again.stored, again.replaced) == (0, 1)
     cells = {(c.role, c.province): c for c in market.market(session)}
-    assert cells[("PD-WRL-007", "Đà Nẵng")].demand == 2
+    assert cells[("PD-WRL-007", "Đà Nẵng")].demand == 2 == market.role_demand(session, "PD-WRL-007")
     assert sum(c.supply for c in cells.values() if c.province == "Đà Nẵng") == pytest.approx(90, abs=0.5)
     since = {(c.role, c.province): c for c in market.market(session, since=date(2026, 9, 15))}
     assert since[("PD-WRL-007", "Đà Nẵng")].demand == 1

@@ -183,6 +183,13 @@ def demand_by(session: Session, dimension: str, *, province: str | None = None) 
     return {role: dict(columns) for role, columns in sorted(out.items())}
 
 
+def role_demand(session: Session, role_code: str) -> int:
+    """How many stored postings have this role as their best match (all members, counts only)."""
+    return (
+        session.scalar(select(func.count()).select_from(SkillPosting).where(SkillPosting.best_role == role_code)) or 0
+    )
+
+
 def market_csv(cells: list[MarketCell]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

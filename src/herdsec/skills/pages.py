@@ -86,7 +86,9 @@ async def create_role(request: Request, me: Member) -> Response:
 def role(request: Request, me: Member, code: str, notice: str | None = None) -> Response:
     with transaction(request) as s:
         detail = service.role_detail(s, code)
-    return _page(request, "skills/role.html", role=detail, notice=notice)
+        demand = market.role_demand(s, detail.code)
+        taught = programmes.programmes_for_role(s, detail.code)
+    return _page(request, "skills/role.html", role=detail, notice=notice, demand=demand, taught=taught)
 
 
 @router.get("/crosswalk", response_class=HTMLResponse)

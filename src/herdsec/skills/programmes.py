@@ -201,6 +201,20 @@ def programme_roles(session: Session, programme_id: int, limit: int = 5) -> list
     ]
 
 
+def programmes_for_role(session: Session, role_code: str, limit: int = 5) -> list[tuple[ProgrammeOut, float]]:
+    """The programmes that cover most of one role's statements (share of the role covered), best first."""
+    own = set(role_map(session).get(role_code, []))
+    if not own:
+        return []
+    scored = []
+    for p in list_programmes(session):
+        covered = own & {s for c in p.courses for s in c.statements}
+        if covered:
+            scored.append((p, round(len(covered) / len(own), 3)))
+    scored.sort(key=lambda ps: (-ps[1], ps[0].id))
+    return scored[:limit]
+
+
 def _statements(session: Session, codes: list[str]) -> list[StatementOut]:
     if not codes:
         return []
