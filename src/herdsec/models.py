@@ -5,4 +5,5 @@ from herdsec.identity import models as identity_models
 from herdsec.intel import models as intel_models
 from herdsec.skills import models as skills_models
 
-__all__ = ["counters", "identity_models", "intel_models", "skills_models"]
+__all__ = ["counters", "identity_models", "intel_models"]
+__all__ += ["skills_models"]
