@@ -179,3 +179,15 @@ def test_programme_me_market_and_team_forms(client: TestClient, session: Session
     team = client.post("/skills/team", data={"csrf_token": token, "have:IO-WRL-005": "2", "need": "PD-WRL-001"})
     assert team.status_code == 200 and "PD-WRL-001" in team.text and "<td>PD</td>" in team.text
     assert client.post("/skills/team", data={"csrf_token": token}).status_code == 422
+
+
+def test_the_catalogue_and_the_personal_path_are_public(client: TestClient) -> None:
+    for path in ("/skills", "/skills/roles/PD-WRL-001", "/skills/crosswalk", "/skills/search?q=SIEM"):
+        assert client.get(path, headers=HTML).status_code == 200, path
+    token = csrf(client.get("/skills/me?target=PD-WRL-001", headers=HTML).text)
+    path = client.post("/skills/me", data={"csrf_token": token, "target": "PD-WRL-001", "certification": "CySA+"})
+    assert path.status_code == 200 and "PD-WRL-001" in path.text
+    assert client.post("/skills/me", data={"target": "PD-WRL-001"}).status_code in (400, 403)
+    for private in ("/skills/postings", "/skills/programmes", "/skills/market", "/skills/team"):
+        response = client.get(private, headers=HTML, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login"), private

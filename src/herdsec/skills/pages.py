@@ -19,12 +19,14 @@ from herdsec.skills import market, programmes, service
 from herdsec.skills import postings as posting_files
 from herdsec.skills.catalogue import package_data
 from herdsec.skills.schemas import CustomRoleIn, PostingIn, ProfileIn, ProgrammeIn, TeamIn, TeamLineOut
-from herdsec.web.deps import page_principal, transaction
+from herdsec.web.deps import optional_page_principal, page_principal, transaction
 from herdsec.web.render import render
 from herdsec.web.security import check_csrf
 
 router = APIRouter(prefix="/skills", include_in_schema=False)
 Member = Annotated[Principal, Depends(page_principal)]
+# The catalogue and the personal path are public: a student needs no member account to find a path to a role.
+Visitor = Annotated[Principal | None, Depends(optional_page_principal)]
 RELATIONS = {
     "equivalent": N_("equivalent"),
     "broader": N_("broader"),
@@ -50,7 +52,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, me: Member, notice: str | None = None) -> Response:
+def index(request: Request, me: Visitor, notice: str | None = None) -> Response:
     with transaction(request) as s:
         loaded = service.is_loaded(s)
         groups = service.list_groups(s) if loaded else []
@@ -83,7 +85,7 @@ async def create_role(request: Request, me: Member) -> Response:
 
 
 @router.get("/roles/{code}", response_class=HTMLResponse)
-def role(request: Request, me: Member, code: str, notice: str | None = None) -> Response:
+def role(request: Request, me: Visitor, code: str, notice: str | None = None) -> Response:
     with transaction(request) as s:
         detail = service.role_detail(s, code)
         demand = market.role_demand(s, detail.code)
@@ -92,7 +94,7 @@ def role(request: Request, me: Member, code: str, notice: str | None = None) -> 
 
 
 @router.get("/crosswalk", response_class=HTMLResponse)
-def crosswalk_page(request: Request, me: Member) -> Response:
+def crosswalk_page(request: Request, me: Visitor) -> Response:
     with transaction(request) as s:
         links = service.crosswalk(s)
         names = {r.code: r for r in service.list_roles(s)}
@@ -100,7 +102,7 @@ def crosswalk_page(request: Request, me: Member) -> Response:
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, me: Member, q: str = "", kind: str = "") -> Response:
+def search(request: Request, me: Visitor, q: str = "", kind: str = "") -> Response:
     hits, error = [], None
     if q.strip():
         try:
@@ -246,7 +248,7 @@ def _certifications() -> list[str]:
 
 
 @router.get("/me", response_class=HTMLResponse)
-def me_page(request: Request, me: Member, target: str = "") -> Response:
+def me_page(request: Request, me: Visitor, target: str = "") -> Response:
     with transaction(request) as s:
         roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
         detail = service.role_detail(s, target) if target else None
@@ -264,7 +266,7 @@ def me_page(request: Request, me: Member, target: str = "") -> Response:
 
 
 @router.post("/me", response_class=HTMLResponse)
-async def me_post(request: Request, me: Member) -> Response:
+async def me_post(request: Request, me: Visitor) -> Response:
     await check_csrf(request)
     form = await request.form()
     target = str(form.get("target") or "")
