@@ -191,3 +191,18 @@ def test_the_catalogue_and_the_personal_path_are_public(client: TestClient) -> N
     for private in ("/skills/postings", "/skills/programmes", "/skills/market", "/skills/team"):
         response = client.get(private, headers=HTML, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login"), private
+
+
+def test_a_posting_file_over_the_form_limit_is_an_upload(client: TestClient, session: Session) -> None:
+    m = make_member(session, "analyst")
+    log_in(client, m, "/skills/postings")
+    token = csrf(client.get("/skills/postings").text)
+    row = {"title": "Chuyên viên SOC", "text": "Giám sát cảnh báo SIEM, phân tích nhật ký. " * 20}
+    lines = "\n".join(json.dumps({"id": str(i), **row}, ensure_ascii=False) for i in range(120)).encode()
+    assert len(lines) > 64 * 1024  # over HERDSEC_MAX_BODY_BYTES in the tests' settings
+    sent = client.post(
+        "/skills/postings",
+        data={"csrf_token": token},
+        files={"file": ("p.jsonl", io.BytesIO(lines), "application/json")},
+    )
+    assert sent.status_code == 200 and sent.text.count("<section") == 120

@@ -23,6 +23,7 @@ from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHea
 
 STATIC = Path(__file__).resolve().parent / "static"
 UPLOAD_PATHS = ("/api/v1/intel/bundles", "/intel/submit")  # bulk uploads: HERDSEC_MAX_UPLOAD_BYTES
+UPLOAD_PATHS += ("/skills/postings", "/skills/programmes")  # type: ignore[assignment]  # posting and course files
 API_DOCS = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>HerdSec API</title>
 <link rel="stylesheet" href="/api/v1/docs/assets/swagger-ui.css"></head>
