@@ -10,6 +10,7 @@ BENCHMARKS = {
     "ingest": "benchmarks.bench_ingest",
     "federation": "benchmarks.bench_federation",
     "misp": "benchmarks.bench_misp",
+    "skills": "benchmarks.bench_skills",
 }
 
 

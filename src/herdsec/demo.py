@@ -6,6 +6,7 @@ from herdsec.core.db import Database
 from herdsec.identity.demo import DEMO_PASSWORD, DemoLogin
 from herdsec.identity.demo import seed as seed_identity
 from herdsec.intel.demo import seed as seed_intel
+from herdsec.skills.demo import seed as seed_skills
 
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "seed"]
 
@@ -15,4 +16,5 @@ def seed(database: Database) -> list[DemoLogin]:
     with database.transaction() as session:
         logins = seed_identity(session)
         seed_intel(session)
+        seed_skills(session)
     return logins

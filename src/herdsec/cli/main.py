@@ -52,6 +52,7 @@ def _register() -> None:
     from herdsec.identity import cli as identity_cli
     from herdsec.intel import cli as intel_cli
     from herdsec.intel.federation import cli as federation_cli
+    from herdsec.skills import cli as skills_cli
 
     server.register(app)
     app.add_typer(identity_cli.org_app, name="org")
@@ -59,6 +60,7 @@ def _register() -> None:
     app.add_typer(identity_cli.key_app, name="key")
     app.add_typer(intel_cli.intel_app, name="intel")
     app.add_typer(federation_cli.federation_app, name="federation")
+    app.add_typer(skills_cli.skills_app, name="skills")
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -17,12 +17,15 @@ from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
 from herdsec.intel import federation_pages, misp_api
 from herdsec.intel import pages as intel_pages
+from herdsec.skills import api as skills_api
+from herdsec.skills import pages as skills_pages
 from herdsec.web import errors
 from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
 UPLOAD_PATHS: tuple[str, ...] = ("/api/v1/intel/bundles", "/intel/submit")  # bulk uploads: HERDSEC_MAX_UPLOAD_BYTES
 UPLOAD_PATHS += ("/api/v1/intel/misp/events",)
+UPLOAD_PATHS += ("/skills/postings", "/skills/programmes")  # posting and course files
 API_DOCS = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>HerdSec API</title>
 <link rel="stylesheet" href="/api/v1/docs/assets/swagger-ui.css"></head>
@@ -59,6 +62,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(identity_pages.router)
     app.include_router(intel_pages.router)
     app.include_router(federation_pages.router)
+    app.include_router(skills_api.router, prefix="/api/v1")
+    app.include_router(skills_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 

@@ -20,6 +20,7 @@ from herdsec.web.security import csrf_token
 PACKAGE = Path(__file__).resolve().parent.parent
 # Each module with pages keeps its templates in <module>/templates/<module>/; add new modules here.
 TEMPLATE_DIRS = [PACKAGE / "web" / "templates", PACKAGE / "identity" / "templates", PACKAGE / "intel" / "templates"]
+TEMPLATE_DIRS += [PACKAGE / "skills" / "templates"]
 
 
 @cache

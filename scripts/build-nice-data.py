@@ -1,0 +1,33 @@
+"""Rebuild the NICE data shipped in ``src/herdsec/skills/data/`` from ``../shared/data/nist-nice/`` (run by hand when
+NIST publishes a new CPRT export): ``python scripts/build-nice-data.py [SHARED_DIR]``."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+
+from herdsec.skills.catalogue import from_cprt, legacy_from_2017, to_compact
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "src" / "herdsec" / "skills" / "data"
+
+
+def main() -> None:
+    shared = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "nist-nice"
+    cprt = json.loads((shared / "cprt" / "cprt_SP_800_181_2_1_0.json").read_text(encoding="utf-8"))
+    catalogue = from_cprt(cprt, source="NIST CPRT export SP_800_181_2_1_0")
+    body = json.dumps(to_compact(catalogue), ensure_ascii=False, separators=(",", ":")).encode()
+    (OUT / f"nice-cprt-{catalogue.version}.json.gz").write_bytes(gzip.compress(body, mtime=0))
+    roles_2017 = json.loads((shared / "sp800-181-2017" / "work_roles.json").read_text(encoding="utf-8"))
+    legacy = [
+        {"code": r.code, "title": r.title, "opm_code": r.opm_code, "successors": list(r.successors)}
+        for r in legacy_from_2017(roles_2017, catalogue)
+    ]
+    (OUT / "nice-2017-roles.json").write_text(json.dumps(legacy, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(catalogue.counts())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Job postings and the market: match postings (optionally keeping them), demand against supply by role and
+province, and team coverage for employers.
+
+A stored posting is its organization's: its text is read back only by that organization and coordinators. The
+market view shows counts only (how many postings per role and province), never another member's postings.
+Supply is the graduates per year of each programme, shared equally among the three roles its courses read like
+(the posting matcher run on the programme's course titles and outcomes).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from herdsec import identity
+from herdsec.core.errors import N_, InvalidInput, PermissionDenied
+from herdsec.identity import Principal, Role
+from herdsec.skills import programmes, service
+from herdsec.skills.coverage import team_coverage
+from herdsec.skills.models import SkillPosting, SkillRole
+from herdsec.skills.postings import plain
+from herdsec.skills.schemas import (
+    MarketCell,
+    PostingIn,
+    PostingMatch,
+    RoleMatchOut,
+    StatementHitOut,
+    StoredPostings,
+    TeamIn,
+    TeamLineOut,
+)
+
+ROLES_PER_POSTING = 5
+SUPPLY_ROLES = 3
+UNKNOWN_PROVINCE = "—"
+
+
+def match_postings(session: Session, items: list[PostingIn], limit: int = ROLES_PER_POSTING) -> list[PostingMatch]:
+    m = service.matcher(session)
+    out = []
+    for item in items:
+        result = m.match(item.title, plain(item.text), limit=max(limit, ROLES_PER_POSTING))
+        out.append(
+            PostingMatch(
+                id=item.id,
+                title=item.title,
+                language=result.language,
+                roles=[
+                    RoleMatchOut(
+                        id=r.code,
+                        title=r.title,
+                        title_vi=r.title_vi,
+                        score=r.score,
+                        statements=[StatementHitOut(**s.__dict__) for s in r.statements],
+                        phrases=r.phrases,
+                    )
+                    for r in result.roles
+                ],
+                statements=[StatementHitOut(**s.__dict__) for s in result.statements],
+            )
+        )
+    return out
+
+
+def store_postings(session: Session, actor: Principal, items: list[PostingIn]) -> StoredPostings:
+    """Match and keep postings under the caller's organization (same id again replaces the earlier one)."""
+    if not actor.has_role(Role.ANALYST):
+        raise PermissionDenied(N_("viewers cannot upload job postings"))
+    ids = [i.id for i in items]
+    if len(ids) != len(set(ids)):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise InvalidInput(
+            N_("duplicated id %(id)r (first on line %(first)s)"), where="postings", id=dup, first=ids.index(dup) + 1
+        )
+    matches = match_postings(session, items)
+    existing = {
+        p.external_id: p
+        for p in session.scalars(
+            select(SkillPosting).where(SkillPosting.org_id == actor.org_id, SkillPosting.external_id.in_(ids))
+        )
+    }
+    for item, found in zip(items, matches, strict=True):
+        values = {
+            "title": item.title,
+            "text": item.text,
+            "employer": item.employer,
+            "province": item.province,
+            "sector": item.sector,
+            "posted_on": item.date,
+            "language": found.language,
+            "best_role": found.roles[0].id,
+            "score": found.roles[0].score,
+            "roles": [{"id": r.id, "score": r.score} for r in found.roles],
+        }
+        row = existing.get(item.id)
+        if row is None:
+            session.add(SkillPosting(org_id=actor.org_id, external_id=item.id, **values))
+        else:
+            for k, v in values.items():
+                setattr(row, k, v)
+    session.flush()
+    identity.audit_record(session, actor, "skills.postings.upload", "skill_posting", None, count=len(items))
+    return StoredPostings(stored=len(items) - len(existing), replaced=len(existing), matches=matches)
+
+
+def list_postings(session: Session, actor: Principal, limit: int = 100) -> list[SkillPosting]:
+    """The caller's organization's postings (coordinators: every posting), newest first."""
+    query = select(SkillPosting).order_by(SkillPosting.id.desc()).limit(limit)
+    if not actor.is_coordinator:
+        query = query.where(SkillPosting.org_id == actor.org_id)
+    return list(session.scalars(query))
+
+
+def market(
+    session: Session,
+    *,
+    province: str | None = None,
+    sector: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[MarketCell]:
+    """Demand (postings) against supply (graduates per year) by role and province; biggest gap first."""
+    query = select(SkillPosting.best_role, SkillPosting.province, func.count()).group_by(
+        SkillPosting.best_role, SkillPosting.province
+    )
+    if province:
+        query = query.where(SkillPosting.province == province)
+    if sector:
+        query = query.where(SkillPosting.sector == sector)
+    if since:
+        query = query.where(SkillPosting.posted_on >= since)
+    if until:
+        query = query.where(SkillPosting.posted_on <= until)
+    demand: dict[tuple[str, str], int] = defaultdict(int)
+    for role, prov, count in session.execute(query):
+        demand[(role, prov or UNKNOWN_PROVINCE)] += count
+    supply: dict[tuple[str, str], float] = defaultdict(float)
+    for p in programmes.list_programmes(session):
+        prov = p.province or UNKNOWN_PROVINCE
+        if (province and prov != province) or not p.graduates_per_year:
+            continue
+        best = [r.id for r in programmes.programme_roles(session, p.id, limit=SUPPLY_ROLES) if r.score > 0]
+        for code in best:
+            supply[(code, prov)] += p.graduates_per_year / len(best)
+    names = {
+        code: (en, vi) for code, en, vi in session.execute(select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi))
+    }
+    cells = [
+        MarketCell(
+            role=role,
+            name_en=names.get(role, (role, None))[0],
+            name_vi=names.get(role, (role, None))[1],
+            province=prov,
+            demand=demand.get((role, prov), 0),
+            supply=round(supply.get((role, prov), 0.0), 1),
+            gap=round(demand.get((role, prov), 0) - supply.get((role, prov), 0.0), 1),
+        )
+        for role, prov in sorted(set(demand) | set(supply))
+    ]
+    cells.sort(key=lambda c: (-c.gap, c.role, c.province))
+    return cells
+
+
+def demand_by(session: Session, dimension: str, *, province: str | None = None) -> dict[str, dict[str, int]]:
+    """Postings per best role and sector (``dimension='sector'``) or month (``'month'``, ``YYYY-MM``)."""
+    if dimension not in ("sector", "month"):
+        raise InvalidInput(N_("break demand down by sector or month"), where="dimension")
+    query = select(SkillPosting.best_role, SkillPosting.sector, SkillPosting.posted_on)
+    if province:
+        query = query.where(SkillPosting.province == province)
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for role, sector, posted_on in session.execute(query):
+        if dimension == "sector":
+            key = sector or UNKNOWN_PROVINCE
+        else:
+            key = posted_on.strftime("%Y-%m") if posted_on else UNKNOWN_PROVINCE
+        out[role][key] += 1
+    return {role: dict(columns) for role, columns in sorted(out.items())}
+
+
+def role_demand(session: Session, role_code: str) -> int:
+    """How many stored postings have this role as their best match (all members, counts only)."""
+    return (
+        session.scalar(select(func.count()).select_from(SkillPosting).where(SkillPosting.best_role == role_code)) or 0
+    )
+
+
+def market_csv(cells: list[MarketCell]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["role", "name_en", "name_vi", "province", "demand", "supply", "gap"])
+    for c in cells:
+        writer.writerow([c.role, c.name_en, c.name_vi or "", c.province, c.demand, c.supply, c.gap])
+    return buffer.getvalue()
+
+
+def team(session: Session, data: TeamIn) -> list[TeamLineOut]:
+    """An employer's team against the roles it needs: covered, train (someone is close) or hire."""
+    roles = programmes.role_map(session)
+    unknown = sorted({*data.needed, *data.team} - set(roles))
+    if unknown:
+        raise InvalidInput(N_("unknown work role(s): %(codes)s"), where="team", codes=", ".join(unknown[:10]))
+    bad = [code for code, n in data.team.items() if n < 0]
+    if bad:
+        raise InvalidInput(N_("a headcount cannot be negative"), where=f"team.{bad[0]}")
+    info = {
+        code: (en, vi, cat or "")
+        for code, en, vi, cat in session.execute(
+            select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi, SkillRole.category)
+        )
+    }
+    lines = team_coverage(
+        list(dict.fromkeys(data.needed)),
+        data.team,
+        roles,
+        programmes.kind_map(session),
+        {code: v[2] for code, v in info.items()},
+    )
+    return [
+        TeamLineOut(
+            code=line.code,
+            name_en=info[line.code][0],
+            name_vi=info[line.code][1],
+            category=line.category,
+            tasks=line.tasks,
+            knowledge_skills=line.knowledge_skills,
+            share=line.share,
+            advice=line.advice,
+            closest=line.closest,
+        )
+        for line in lines
+    ]

@@ -1,0 +1,406 @@
+"""HTML pages of the skills module: the catalogue (by category, role detail, search), job postings, programmes,
+personal path, market and team coverage. Every page is in Vietnamese and English."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from herdsec.core.errors import N_, HerdsecError, InvalidInput
+from herdsec.core.i18n import gettext
+from herdsec.identity import Principal
+from herdsec.skills import market, programmes, service
+from herdsec.skills import postings as posting_files
+from herdsec.skills.catalogue import package_data
+from herdsec.skills.schemas import CustomRoleIn, PostingIn, ProfileIn, ProgrammeIn, TeamIn, TeamLineOut
+from herdsec.web.deps import optional_page_principal, page_principal, transaction
+from herdsec.web.render import render
+from herdsec.web.security import check_csrf
+
+router = APIRouter(prefix="/skills", include_in_schema=False)
+Member = Annotated[Principal, Depends(page_principal)]
+# The catalogue and the personal path are public: a student needs no member account to find a path to a role.
+Visitor = Annotated[Principal | None, Depends(optional_page_principal)]
+RELATIONS = {
+    "equivalent": N_("equivalent"),
+    "broader": N_("broader"),
+    "narrower": N_("narrower"),
+    "related": N_("related"),
+}
+ADVICE = {"covered": N_("covered"), "train": N_("train"), "hire": N_("hire")}
+KIND_NAMES = {"task": N_("Tasks"), "knowledge": N_("Knowledge"), "skill": N_("Skills")}
+
+
+def _error(exc: HerdsecError | ValidationError) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return exc.render(gettext)
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    context.setdefault("error", None)
+    return render(
+        request, template, status=status, relations=RELATIONS, kind_names=KIND_NAMES, advice=ADVICE, **context
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def index(request: Request, me: Visitor, notice: str | None = None) -> Response:
+    with transaction(request) as s:
+        loaded = service.is_loaded(s)
+        groups = service.list_groups(s) if loaded else []
+        roles = service.list_roles(s) if loaded else []
+    return _page(request, "skills/index.html", loaded=loaded, groups=groups, roles=roles, notice=notice)
+
+
+@router.post("/roles")
+async def create_role(request: Request, me: Member) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    try:
+        data = CustomRoleIn(
+            code=str(form.get("code") or "").strip().upper(),
+            name_en=str(form.get("name_en") or ""),
+            name_vi=str(form.get("name_vi") or ""),
+            text_en=str(form.get("text_en") or ""),
+            text_vi=str(form.get("text_vi") or ""),
+            category=str(form.get("category") or "") or None,
+            statements=str(form.get("statements") or "").replace(",", " ").split(),
+            aliases=[a.strip() for a in str(form.get("aliases") or "").split(";") if a.strip()],
+        )
+        with transaction(request) as s:
+            role = service.create_custom_role(s, me, data)
+    except (HerdsecError, ValidationError) as exc:
+        with transaction(request) as s:
+            groups, roles = service.list_groups(s), service.list_roles(s)
+        return _page(request, "skills/index.html", 422, loaded=True, groups=groups, roles=roles, error=_error(exc))
+    return RedirectResponse(f"/skills/roles/{role.code}?notice=created", status_code=303)
+
+
+@router.get("/roles/{code}", response_class=HTMLResponse)
+def role(request: Request, me: Visitor, code: str, notice: str | None = None) -> Response:
+    with transaction(request) as s:
+        detail = service.role_detail(s, code)
+        demand = market.role_demand(s, detail.code)
+        taught = programmes.programmes_for_role(s, detail.code)
+    return _page(request, "skills/role.html", role=detail, notice=notice, demand=demand, taught=taught)
+
+
+@router.get("/crosswalk", response_class=HTMLResponse)
+def crosswalk_page(request: Request, me: Visitor) -> Response:
+    with transaction(request) as s:
+        links = service.crosswalk(s)
+        names = {r.code: r for r in service.list_roles(s)}
+    return _page(request, "skills/crosswalk.html", links=links, names=names)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, me: Visitor, q: str = "", kind: str = "") -> Response:
+    hits, error = [], None
+    if q.strip():
+        try:
+            with transaction(request) as s:
+                hits = service.search_statements(s, q, kind or None, limit=50)
+        except HerdsecError as exc:
+            error = exc.render(gettext)
+    return _page(request, "skills/search.html", 422 if error else 200, q=q, kind=kind, hits=hits, error=error)
+
+
+def _postings_page(request: Request, me: Principal, status: int = 200, **context: Any) -> Response:
+    with transaction(request) as s:
+        mine = market.list_postings(s, me, limit=50)
+    context.setdefault("results", None)
+    context.setdefault("form", {"title": "", "text": ""})
+    return _page(request, "skills/postings.html", status, mine=mine, **context)
+
+
+@router.get("/postings", response_class=HTMLResponse)
+def postings_page(request: Request, me: Member) -> Response:
+    return _postings_page(request, me)
+
+
+@router.post("/postings", response_class=HTMLResponse)
+async def postings_post(request: Request, me: Member) -> Response:
+    """Match a pasted posting or an uploaded file (JSON lines, CSV, text); keep them when asked."""
+    await check_csrf(request)
+    form = await request.form(max_part_size=request.app.state.settings.max_upload_bytes)
+    upload = form.get("file")
+    title, text = str(form.get("title") or ""), str(form.get("text") or "")
+    store = form.get("store") == "on"
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(posting_files.MAX_FILE_BYTES + 1)
+            items = posting_files.read(data, upload.filename, str(form.get("format") or "auto"))
+        else:
+            if len(text) > posting_files.MAX_POSTING_CHARS:
+                raise InvalidInput(
+                    N_("the posting text is %(size)s characters, over the limit of %(max)s"),
+                    where="text",
+                    size=len(text),
+                    max=posting_files.MAX_POSTING_CHARS,
+                )
+            if not title.strip() or not text.strip():
+                raise InvalidInput(N_("give a title and a text, or choose a file"))
+            items = [
+                PostingIn(
+                    id="web-" + hashlib.sha256((title + text).encode()).hexdigest()[:12],
+                    title=title.strip()[:300],
+                    text=text,
+                    employer=str(form.get("employer") or "").strip() or None,
+                    province=str(form.get("province") or "").strip() or None,
+                    sector=str(form.get("sector") or "").strip() or None,
+                    date=date.today(),
+                )
+            ]
+        with transaction(request) as s:
+            results = market.store_postings(s, me, items).matches if store else market.match_postings(s, items)
+    except (HerdsecError, ValidationError) as exc:
+        return _postings_page(request, me, 422, error=_error(exc), form={"title": title, "text": text})
+    return _postings_page(request, me, results=list(zip(items, results, strict=True)), stored=store)
+
+
+def _programme_courses(text: str) -> list[dict[str, Any]]:
+    """``CODE | Course title | outcome; outcome`` per line (the page's simple format)."""
+    courses = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3 or not all(parts):
+            raise InvalidInput(N_("write each course as: CODE | title | outcome; outcome"), where=f"line {number}")
+        courses.append({"code": parts[0], "title": parts[1], "outcomes": [o for o in parts[2].split(";") if o.strip()]})
+    return courses
+
+
+@router.get("/programmes", response_class=HTMLResponse)
+def programmes_page(request: Request, me: Member) -> Response:
+    with transaction(request) as s:
+        items = programmes.list_programmes(s)
+    return _page(request, "skills/programmes.html", programmes=items, form={})
+
+
+@router.post("/programmes", response_class=HTMLResponse)
+async def programmes_post(request: Request, me: Member) -> Response:
+    await check_csrf(request)
+    form = await request.form(max_part_size=request.app.state.settings.max_upload_bytes)
+    values = {k: str(form.get(k) or "") for k in ("name", "province", "graduates", "courses")}
+    upload = form.get("file")
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            courses: list[Any] = programmes.read_courses_csv(await upload.read(), upload.filename)
+        else:
+            courses = _programme_courses(values["courses"])
+        data = ProgrammeIn(
+            name=values["name"].strip(),
+            province=values["province"].strip() or None,
+            graduates_per_year=int(values["graduates"] or 0),
+            courses=courses,
+        )
+        with transaction(request) as s:
+            created = programmes.create_programme(s, me, data)
+    except ValueError as exc:  # int() of the graduates field, or pydantic's ValidationError
+        message = _error(exc) if isinstance(exc, ValidationError) else gettext("graduates per year must be a number")
+        return _programmes_error(request, message, values)
+    except HerdsecError as exc:
+        return _programmes_error(request, exc.render(gettext), values)
+    return RedirectResponse(f"/skills/programmes/{created.id}?notice=created", status_code=303)
+
+
+def _programmes_error(request: Request, message: str, values: dict[str, str]) -> Response:
+    with transaction(request) as s:
+        items = programmes.list_programmes(s)
+    return _page(request, "skills/programmes.html", 422, programmes=items, form=values, error=message)
+
+
+@router.get("/programmes/{programme_id}", response_class=HTMLResponse)
+def programme_page(
+    request: Request, me: Member, programme_id: int, role: str = "", notice: str | None = None
+) -> Response:
+    with transaction(request) as s:
+        programme = programmes.get_programme(s, programme_id)
+        coverage = programmes.programme_coverage(s, programme_id)
+        closest = programmes.programme_roles(s, programme_id)
+        target = role or closest[0].id
+        gaps = programmes.programme_gaps(s, programme_id, target)
+        demand = market.market(s, province=programme.province) if programme.province else []
+    return _page(
+        request,
+        "skills/programme.html",
+        programme=programme,
+        coverage=coverage,
+        closest=closest,
+        gaps=gaps,
+        target=target,
+        demand=demand[:10],
+        notice=notice,
+    )
+
+
+def _certifications() -> list[str]:
+    return sorted(package_data("certifications.json")["certifications"])
+
+
+@router.get("/me", response_class=HTMLResponse)
+def me_page(request: Request, me: Visitor, target: str = "") -> Response:
+    with transaction(request) as s:
+        roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
+        detail = service.role_detail(s, target) if target else None
+        courses = [(c.id, c.title, p.name) for p in programmes.list_programmes(s) for c in p.courses]
+    return _page(
+        request,
+        "skills/me.html",
+        roles=roles,
+        target=detail,
+        certifications=_certifications(),
+        courses=courses,
+        result=None,
+        chosen={"certifications": [], "courses": []},
+    )
+
+
+@router.post("/me", response_class=HTMLResponse)
+async def me_post(request: Request, me: Visitor) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    target = str(form.get("target") or "")
+    ratings: dict[str, int] = {}
+    for key, value in form.multi_items():
+        if key.startswith("rate:") and str(value).isdigit():
+            ratings[key[5:]] = int(str(value))
+    chosen_courses = [int(str(c)) for c in form.getlist("course") if str(c).isdigit()]
+    chosen_certs = [str(c) for c in form.getlist("certification")]
+    error, result = None, None
+    with transaction(request) as s:
+        roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
+        courses = [(c.id, c.title, p.name) for p in programmes.list_programmes(s) for c in p.courses]
+        try:
+            detail = service.role_detail(s, target) if target else None
+            result = programmes.profile(
+                s,
+                ProfileIn(ratings=ratings, certifications=chosen_certs, courses=chosen_courses, target=target or None),
+            )
+        except HerdsecError as exc:
+            detail, error = None, exc.render(gettext)
+    return _page(
+        request,
+        "skills/me.html",
+        422 if error else 200,
+        roles=roles,
+        target=detail,
+        certifications=_certifications(),
+        courses=courses,
+        result=result,
+        error=error,
+        chosen={"certifications": chosen_certs, "courses": chosen_courses, "ratings": ratings},
+    )
+
+
+def _market_filters(province: str, sector: str, since: str) -> dict[str, Any]:
+    try:
+        start = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise InvalidInput(N_("dates are written YYYY-MM-DD"), where="since") from None
+    return {"province": province or None, "sector": sector or None, "since": start}
+
+
+@router.get("/market", response_class=HTMLResponse)
+def market_page(request: Request, me: Member, province: str = "", sector: str = "", since: str = "") -> Response:
+    error = None
+    try:
+        filters = _market_filters(province, sector, since)
+    except HerdsecError as exc:
+        filters, error = {}, exc.render(gettext)
+    with transaction(request) as s:
+        cells = market.market(s, **filters)
+        by_sector = market.demand_by(s, "sector", province=filters.get("province"))
+        by_month = market.demand_by(s, "month", province=filters.get("province"))
+    roles = sorted({c.role for c in cells})
+    provinces = sorted({c.province for c in cells})
+    grid = {(c.role, c.province): c for c in cells}
+    names = {c.role: (c.name_en, c.name_vi) for c in cells}
+    peak = max((abs(c.gap) for c in cells), default=1.0) or 1.0
+    return _page(
+        request,
+        "skills/market.html",
+        422 if error else 200,
+        cells=cells,
+        roles=roles,
+        provinces=provinces,
+        grid=grid,
+        names=names,
+        peak=peak,
+        form={"province": province, "sector": sector, "since": since},
+        error=error,
+        breakdowns=[(N_("Postings by sector"), by_sector), (N_("Postings by month"), by_month)],
+    )
+
+
+@router.get("/market.csv")
+def market_csv(request: Request, me: Member, province: str = "", sector: str = "", since: str = "") -> Response:
+    with transaction(request) as s:
+        cells = market.market(s, **_market_filters(province, sector, since))
+    return Response(
+        market.market_csv(cells),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="skills-market.csv"'},
+    )
+
+
+@router.get("/team", response_class=HTMLResponse)
+def team_page(request: Request, me: Member) -> Response:
+    with transaction(request) as s:
+        roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
+    return _page(request, "skills/team.html", roles=roles, lines=None, summary=[], chosen={"team": {}, "needed": []})
+
+
+def _by_category(lines: list[TeamLineOut]) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+    """Per category: tasks covered/total against knowledge and skills covered/total (NICE mapping-tool view)."""
+    totals: dict[str, list[int]] = {}
+    for line in lines:
+        t = totals.setdefault(line.category or "—", [0, 0, 0, 0])
+        t[0] += line.tasks[0]
+        t[1] += line.tasks[1]
+        t[2] += line.knowledge_skills[0]
+        t[3] += line.knowledge_skills[1]
+    return [(cat, (v[0], v[1]), (v[2], v[3])) for cat, v in sorted(totals.items())]
+
+
+@router.post("/team", response_class=HTMLResponse)
+async def team_post(request: Request, me: Member) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    team: dict[str, int] = {}
+    for key, value in form.multi_items():
+        if key.startswith("have:") and str(value).strip():
+            if not str(value).strip().isdigit():
+                continue
+            if int(str(value)) > 0:
+                team[key[5:]] = int(str(value))
+    needed = [str(n) for n in form.getlist("need")]
+    error, lines, summary = None, None, []
+    with transaction(request) as s:
+        roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
+        try:
+            if not needed:
+                raise InvalidInput(N_("choose at least one role the team needs"), where="need")
+            lines = market.team(s, TeamIn(team=team, needed=needed))
+            summary = _by_category(lines)
+        except HerdsecError as exc:
+            error = exc.render(gettext)
+    return _page(
+        request,
+        "skills/team.html",
+        422 if error else 200,
+        roles=roles,
+        lines=lines,
+        summary=summary,
+        error=error,
+        chosen={"team": team, "needed": needed},
+    )

@@ -1,0 +1,74 @@
+"""The skills pages in headless Chromium against the demo hub: accessibility, phone layout, and the issue's
+"done when" stories (a university, a student, an employer's Vietnamese posting)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from tests.browser_server import BANK_ADMIN
+from tests.test_browser import A11Y_SCRIPT, NO_HORIZONTAL_SCROLL, base_url, browser, desktop, log_in, phone
+
+pytestmark = pytest.mark.browser
+__all__ = ["base_url", "browser", "desktop", "phone"]
+UNIVERSITY_ADMIN = "admin@dhktmt.example"
+PAGES = (
+    "/skills",
+    "/skills/roles/PD-WRL-003",
+    "/skills/roles/ECSF-12",
+    "/skills/crosswalk",
+    "/skills/search?q=ki%E1%BB%83m+th%E1%BB%AD+x%C3%A2m+nh%E1%BA%ADp",
+    "/skills/postings",
+    "/skills/programmes",
+    "/skills/me?target=PD-WRL-001",
+    "/skills/market",
+    "/skills/team",
+)
+
+
+def test_skills_pages_pass_basic_accessibility_checks(desktop: BrowserContext) -> None:
+    page = desktop.new_page()
+    log_in(page, BANK_ADMIN)
+    problems = {}
+    for path in PAGES:
+        page.goto(path)
+        expect(page.locator("main h1")).to_be_visible()
+        problems[path] = page.evaluate(A11Y_SCRIPT)
+    assert {path: found for path, found in problems.items() if found} == {}
+
+
+def test_skills_pages_fit_a_phone(phone: BrowserContext) -> None:
+    page = phone.new_page()
+    log_in(page, BANK_ADMIN)
+    for path in ("/skills", "/skills/market", "/skills/postings"):
+        page.goto(path)
+        assert page.evaluate(NO_HORIZONTAL_SCROLL), f"{path} scrolls sideways on a phone"
+
+
+def test_an_employers_vietnamese_posting_lands_on_the_right_role(desktop: BrowserContext) -> None:
+    page = desktop.new_page()
+    log_in(page, BANK_ADMIN)
+    page.goto("/skills/postings")
+    page.locator("main input[name=title]").fill("Chuyên viên ứng cứu sự cố an toàn thông tin")
+    page.locator("main textarea[name=text]").fill(
+        "Tiếp nhận và xử lý sự cố an toàn thông tin, ngăn chặn mã độc, khôi phục hệ thống, phối hợp với VNCERT/CC."
+    )
+    with page.expect_navigation():
+        page.locator("main form[action='/skills/postings'] button[type=submit]").click()
+    first = page.locator("main section table tbody tr").first
+    expect(first).to_contain_text("PD-WRL-003")
+
+
+def test_a_university_sees_its_roles_and_market_and_a_student_the_path(desktop: BrowserContext) -> None:
+    page = desktop.new_page()
+    log_in(page, UNIVERSITY_ADMIN)
+    page.goto("/skills/programmes")
+    with page.expect_navigation():
+        page.locator("main table a[href^='/skills/programmes/']").first.click()
+    expect(page.locator("main")).to_contain_text("Đà Nẵng")
+    expect(page.locator("main h2").nth(1)).to_be_visible()
+    page.goto("/skills/me?target=PD-WRL-007")
+    page.locator("main input[name=certification][value='Security+']").check()
+    with page.expect_navigation():
+        page.locator("main form[method=post][action='/skills/me'] button[type=submit]").click()
+    expect(page.locator("main ol li").first).to_be_visible()
