@@ -16,11 +16,12 @@ from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
 from herdsec.intel import pages as intel_pages
+from herdsec.intel import taxii_api
 from herdsec.web import errors
 from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-UPLOAD_PATHS = ("/api/v1/intel/bundles", "/intel/submit")  # bulk uploads: HERDSEC_MAX_UPLOAD_BYTES
+UPLOAD_PATHS = ("/api/v1/intel/bundles", "/intel/submit", "/taxii2/")  # bulk uploads: HERDSEC_MAX_UPLOAD_BYTES
 API_DOCS = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>HerdSec API</title>
 <link rel="stylesheet" href="/api/v1/docs/assets/swagger-ui.css"></head>
@@ -55,6 +56,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(intel_api.router, prefix="/api/v1")
     app.include_router(identity_pages.router)
     app.include_router(intel_pages.router)
+    app.include_router(taxii_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
@@ -62,13 +64,17 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     def api_docs() -> HTMLResponse:
         return HTMLResponse(API_DOCS)
 
-    errors.install(app)
+    errors.install(app, bodies={taxii_api.PREFIX: taxii_api.error_response})
 
     # The last added is the outermost: security headers on every response, then the language (so that the
     # refusals below are translated), then the body limit and JSON-only API bodies.
     app.add_middleware(JsonOnlyApi)
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_body_bytes, uploads=UPLOAD_PATHS, upload_bytes=settings.max_upload_bytes
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        uploads=UPLOAD_PATHS,
+        upload_bytes=settings.max_upload_bytes,
+        bodies={taxii_api.PREFIX: taxii_api.error_bytes},
     )
     app.add_middleware(Language, default=settings.default_language)
     app.add_middleware(SecurityHeaders)
