@@ -8,6 +8,7 @@ import importlib
 BENCHMARKS = {
     "visibility": "benchmarks.bench_visibility",
     "ingest": "benchmarks.bench_ingest",
+    "taxii": "benchmarks.bench_taxii",
 }
 
 
@@ -19,13 +20,14 @@ def main() -> None:
         "--sizes",
         type=lambda t: [int(x) for x in t.split(",")],
         default=None,
-        help="comma-separated sizes for the ingest benchmark (default 100000,1000000)",
+        help="comma-separated sizes for the ingest benchmark (default 100000,1000000); for taxii: "
+        "objects compared with medallion, objects in the hub (default 10000,1000000)",
     )
     args = parser.parse_args()
     for name in args.names or list(BENCHMARKS):
         print(f"== {name} ==", flush=True)
         module = importlib.import_module(BENCHMARKS[name])
-        if name == "ingest":
+        if name in ("ingest", "taxii"):
             module.run(quick=args.quick, sizes=args.sizes)
         else:
             module.run(quick=args.quick)

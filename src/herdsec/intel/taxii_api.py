@@ -163,7 +163,7 @@ def manifest(request: Request, caller: Caller, root: str, collection_id: str) ->
     query, cursor = _query(request, taxii.OBJECT_PARAMS)
     with transaction(request) as session:
         found = taxii.find_collection(session, caller, collection_id)
-        page = taxii.get_objects(session, caller, found, query, cursor, secret=_secret(request))
+        page = taxii.get_objects(session, caller, found, query, cursor, secret=_secret(request), manifest=True)
     return _taxii(page.manifest(), headers=_page_headers(page))
 
 

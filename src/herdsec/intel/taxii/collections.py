@@ -50,8 +50,9 @@ class Collection:
         }
 
 
-def list_collections(session: Session, actor: Principal) -> list[Collection]:
-    """The member's collections, in a stable order."""
+def list_collections(session: Session, actor: Principal, *, wanted: str | None = None) -> list[Collection]:
+    """The member's collections, in a stable order (with ``wanted``: only that one, found without listing groups
+    when it is not a group's)."""
     writer = actor.has_role(Role.ANALYST) and actor.org_id != 0
     reference = sorted(reference_org_ids(session))
     not_reference = StixObject.creator_org_id.not_in(reference) if reference else true()
@@ -66,7 +67,10 @@ def list_collections(session: Session, actor: Principal) -> list[Collection]:
             writer,
         )
     ]
-    for group in identity.list_groups(session, actor):
+    statics = {collection_id(name) for name in ("community", "reference", "everything")}
+    own = collection_id(f"org:{identity.get_org(session, actor.org_id).uuid}") if actor.org_id else None
+    groups = [] if wanted in statics or (wanted is not None and wanted == own) else identity.list_groups(session, actor)
+    for group in groups:
         if group.id not in actor.group_ids:
             continue
         found.append(
@@ -126,7 +130,7 @@ def list_collections(session: Session, actor: Principal) -> list[Collection]:
 
 def find_collection(session: Session, actor: Principal, wanted: str) -> Collection:
     """One of the member's collections; any other id is not found (never "forbidden")."""
-    for found in list_collections(session, actor):
+    for found in list_collections(session, actor, wanted=wanted):
         if found.id == wanted:
             return found
     raise NotFound(N_("no collection %(id)s"), where="collection", id=wanted[:60])
