@@ -332,3 +332,18 @@ def test_malformed_envelopes_are_400(client: TestClient, session: Session, body:
     a = make_member(session, "analyst")
     response = client.post(objects_url(), headers=h(a, **{"Content-Type": TAXII}), content=body)
     assert_taxii_error(response, 400)
+
+
+def test_every_taxii_route_is_documented() -> None:
+    from pathlib import Path
+
+    from herdsec.intel.taxii_api import router
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "taxii.md").read_text(encoding="utf-8")
+    missing = []
+    for route in router.routes:
+        path = getattr(route, "path", "").replace("{root}", "hub").replace("{collection_id}", "{id}")
+        for method in sorted(getattr(route, "methods", ())):
+            if f"`{method} {path}`" not in doc:
+                missing.append(f"{method} {path}")
+    assert not missing, f"TAXII routes missing from docs/taxii.md: {missing}"
