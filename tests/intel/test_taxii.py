@@ -347,3 +347,15 @@ def test_every_taxii_route_is_documented() -> None:
             if f"`{method} {path}`" not in doc:
                 missing.append(f"{method} {path}")
     assert not missing, f"TAXII routes missing from docs/taxii.md: {missing}"
+
+
+def test_reference_collection_holds_attack_and_community_does_not(client: TestClient, session: Session) -> None:
+    from herdsec.intel import attack
+
+    attack.load(session)
+    a = make_member(session, "viewer")
+    reference = client.get(objects_url(REFERENCE), headers=h(a), params={"match[type]": "attack-pattern", "limit": "5"})
+    assert len(ids_of(reference)) == 5 and reference.json()["more"] is True
+    assert ids_of(client.get(objects_url(), headers=h(a))) == []
+    everything = client.get(objects_url(EVERYTHING), headers=h(a), params={"limit": "5"})
+    assert len(ids_of(everything)) == 5
