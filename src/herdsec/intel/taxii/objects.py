@@ -140,7 +140,7 @@ def _page(
         return Page(page, more, token)
     ends = dict(
         session.execute(
-            select(StixObject.id, StixObject.date_added).where(StixObject.id.in_({page[0].seq, page[-1].seq}))
+            select(StixObject.id, StixObject.date_added).where(StixObject.id.in_(sorted({page[0].seq, page[-1].seq})))
         ).all()
     )
     first, last = format_timestamp(ends[page[0].seq]), format_timestamp(ends[page[-1].seq])
