@@ -15,7 +15,7 @@ from herdsec.core.settings import Settings, load_settings
 from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
-from herdsec.intel import federation_pages, misp_api
+from herdsec.intel import federation_pages, misp_api, taxii_api
 from herdsec.intel import pages as intel_pages
 from herdsec.skills import api as skills_api
 from herdsec.skills import pages as skills_pages
@@ -23,9 +23,15 @@ from herdsec.web import errors
 from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-UPLOAD_PATHS: tuple[str, ...] = ("/api/v1/intel/bundles", "/intel/submit")  # bulk uploads: HERDSEC_MAX_UPLOAD_BYTES
-UPLOAD_PATHS += ("/api/v1/intel/misp/events",)
-UPLOAD_PATHS += ("/skills/postings", "/skills/programmes")  # posting and course files
+# Bulk uploads (HERDSEC_MAX_UPLOAD_BYTES rather than HERDSEC_MAX_BODY_BYTES): bundles, TAXII, MISP events, files.
+UPLOAD_PATHS = (
+    "/api/v1/intel/bundles",
+    "/intel/submit",
+    "/taxii2/",
+    "/api/v1/intel/misp/events",
+    "/skills/postings",
+    "/skills/programmes",
+)
 API_DOCS = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>HerdSec API</title>
 <link rel="stylesheet" href="/api/v1/docs/assets/swagger-ui.css"></head>
@@ -64,6 +70,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(federation_pages.router)
     app.include_router(skills_api.router, prefix="/api/v1")
     app.include_router(skills_pages.router)
+    app.include_router(taxii_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
@@ -71,13 +78,17 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     def api_docs() -> HTMLResponse:
         return HTMLResponse(API_DOCS)
 
-    errors.install(app)
+    errors.install(app, bodies={taxii_api.PREFIX: taxii_api.error_response})
 
     # The last added is the outermost: security headers on every response, then the language (so that the
     # refusals below are translated), then the body limit and JSON-only API bodies.
     app.add_middleware(JsonOnlyApi)
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_body_bytes, uploads=UPLOAD_PATHS, upload_bytes=settings.max_upload_bytes
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        uploads=UPLOAD_PATHS,
+        upload_bytes=settings.max_upload_bytes,
+        bodies={taxii_api.PREFIX: taxii_api.error_bytes},
     )
     app.add_middleware(Language, default=settings.default_language)
     app.add_middleware(SecurityHeaders)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -56,6 +57,10 @@ def problem(status: int, detail: str, *, where: str | None = None, **extra: Any)
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
+# A protocol with its own error bodies (TAXII) renders them itself: path prefix -> (status, title, detail, where).
+ErrorBody = Callable[[int, str, str, str | None], Response]
+
+
 def wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/taxii2", "/healthz")):
@@ -63,9 +68,19 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers; HTML pages get ``herdsec.web.pages.error_page``, the rest problem JSON."""
+def install(app: FastAPI, bodies: Mapping[str, ErrorBody] | None = None) -> None:
+    """Register the handlers; HTML pages get ``herdsec.web.pages.error_page``, the rest problem JSON (or, under a
+    prefix of ``bodies``, that protocol's own error body)."""
     from herdsec.web.render import error_page
+
+    def own_body(request: Request) -> ErrorBody | None:
+        return next((body for prefix, body in (bodies or {}).items() if request.url.path.startswith(prefix)), None)
+
+    def render(request: Request, status: int, detail: str, where: str | None = None, **extra: Any) -> Response:
+        body = own_body(request)
+        if body is not None:
+            return body(status, gettext(TITLES.get(status, N_("Error"))), detail, where)
+        return problem(status, detail, where=where, **extra)
 
     async def herdsec_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, e.HerdsecError)
@@ -75,7 +90,7 @@ def install(app: FastAPI) -> None:
             if status == 401:
                 return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
             return error_page(request, status, text)
-        return problem(status, text, where=exc.where)
+        return render(request, status, text, exc.where)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -87,14 +102,14 @@ def install(app: FastAPI) -> None:
         detail = f"{first['where']}: {first['message']}"
         if wants_html(request):
             return error_page(request, 422, detail)
-        return problem(422, detail, where=first["where"], errors=errors)
+        return render(request, 422, detail, first["where"], errors=errors)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = gettext(TITLES.get(exc.status_code, N_("Error"))) if exc.detail is None else str(exc.detail)
         if wants_html(request):
             return error_page(request, exc.status_code, detail)
-        return problem(exc.status_code, detail)
+        return render(request, exc.status_code, detail)
 
     async def model_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ValidationError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable, Mapping
 from http.cookies import SimpleCookie
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,16 +24,21 @@ SECURITY_HEADERS = [
     ),
 ]
 JSON_TYPES = ("application/json", "application/taxii+json", "application/stix+json")
+# A protocol with its own error bodies (TAXII): (status, title, detail) -> (media type, body).
+ErrorBytes = Callable[[int, str, str], tuple[str, bytes]]
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
-    problem = {"type": "about:blank", "title": gettext(title), "status": status, "detail": detail}
-    body = json.dumps(problem, ensure_ascii=False).encode()
+async def _send_problem(send: Send, status: int, title: str, detail: str, own: ErrorBytes | None = None) -> None:
+    if own is not None:
+        media_type, body = own(status, gettext(title), detail)
+    else:
+        problem = {"type": "about:blank", "title": gettext(title), "status": status, "detail": detail}
+        media_type, body = "application/problem+json", json.dumps(problem, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+            "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -41,8 +47,16 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
 class BodyLimit:
     """Refuse bodies over the limit with 413: by Content-Length up front, by counting while streaming otherwise."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, uploads: tuple[str, ...] = (), upload_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        uploads: tuple[str, ...] = (),
+        upload_bytes: int = 0,
+        bodies: Mapping[str, ErrorBytes] | None = None,
+    ) -> None:
         self.app, self.default, self.uploads, self.upload_bytes = app, max_bytes, uploads, upload_bytes
+        self.bodies = dict(bodies or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,11 +66,12 @@ class BodyLimit:
         await self._limited(scope, receive, send, limit)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        own = next((body for prefix, body in self.bodies.items() if scope["path"].startswith(prefix)), None)
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         detail = gettext(N_("the request body is larger than %(max)d bytes")) % {"max": limit}
         if length is not None and length.isdigit() and int(length) > limit:
-            await _send_problem(send, 413, N_("Payload too large"), detail)
+            await _send_problem(send, 413, N_("Payload too large"), detail, own)
             return
         seen = 0
         started = False
@@ -74,7 +89,7 @@ class BodyLimit:
                     # raised here into 400s); whatever it sends afterwards is dropped.
                     refused = True
                     if not started:
-                        await _send_problem(send, 413, N_("Payload too large"), detail)
+                        await _send_problem(send, 413, N_("Payload too large"), detail, own)
                     return {"type": "http.disconnect"}
             return message
 
