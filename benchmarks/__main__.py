@@ -13,6 +13,7 @@ BENCHMARKS = {
     "skills": "benchmarks.bench_skills",
     "taxii": "benchmarks.bench_taxii",
 }
+SIZED = {"ingest", "misp", "taxii"}  # benchmarks that take --sizes
 
 
 def main() -> None:
@@ -30,8 +31,7 @@ def main() -> None:
     for name in args.names or list(BENCHMARKS):
         print(f"== {name} ==", flush=True)
         module = importlib.import_module(BENCHMARKS[name])
-        if name in ("ingest", "misp"):
-        if name in ("ingest", "taxii"):
+        if name in SIZED:
             module.run(quick=args.quick, sizes=args.sizes)
         else:
             module.run(quick=args.quick)
