@@ -244,9 +244,7 @@ class _Candidate:
     false_positive: bool
 
 
-def _judge(
-    row: Any, kind: IocType, inputs: tuple[datetime | None, int, datetime | None], now: datetime
-) -> _Candidate:
+def _judge(row: Any, kind: IocType, inputs: tuple[datetime | None, int, datetime | None], now: datetime) -> _Candidate:
     data = orjson.loads(row.data)
     newest, fps, expired_at = inputs
     common: dict[str, Any] = {
