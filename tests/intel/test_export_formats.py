@@ -51,7 +51,7 @@ SAMPLE = [
     value(IocType.IPV4, "91.243.44.12"),
     value(IocType.IPV6, "2a0d:5600:1::66"),
     value(IocType.CIDR, "91.243.45.0/24"),
-    value(IocType.URL, "http://c2-bad.xyz/gate.php?id=1&x=\"|;\\"),
+    value(IocType.URL, 'http://c2-bad.xyz/gate.php?id=1&x="|;\\'),
     value(IocType.SHA256, "5f0c7e6b4a1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c1b2a3f4e5d6c7b"),
     value(IocType.JA3, "e7d705a3286e19ea42f587b344ee6865"),
     value(IocType.USER_AGENT, "EvilAgent/1.0 (bot)"),
@@ -92,7 +92,7 @@ def test_txt_is_one_value_per_line() -> None:
 
 def test_csv_has_a_header_and_is_safe_from_formula_injection() -> None:
     risky = [
-        value(IocType.USER_AGENT, "=HYPERLINK(\"http://x\")", name="+SUM(1,2)"),
+        value(IocType.USER_AGENT, '=HYPERLINK("http://x")', name="+SUM(1,2)"),
         value(IocType.FILENAME, "@cmd|' /C calc'!A0", name="-2+3"),
         value(IocType.FILENAME, "\tTAB", name="\rCR"),
         value(IocType.DOMAIN, "safe.xyz", name='Quote " and, comma'),
@@ -101,7 +101,7 @@ def test_csv_has_a_header_and_is_safe_from_formula_injection() -> None:
     assert rows[0][:3] == ["type", "value", "indicator"]
     cells = [c for row in rows[1:] for c in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
-    assert rows[1][1] == "'=HYPERLINK(\"http://x\")" and rows[1][3] == "'+SUM(1,2)"
+    assert rows[1][1] == '\'=HYPERLINK("http://x")' and rows[1][3] == "'+SUM(1,2)"
     assert rows[2][1].startswith("'@") and rows[2][3] == "'-2+3" and rows[3][1] == "'\tTAB"
     assert rows[4][3] == 'Quote " and, comma' and rows[4][5] == "green"
     assert cell("91.243.44.12") == "91.243.44.12"
@@ -141,14 +141,14 @@ def test_suricata_dataset_files_and_rules() -> None:
 
 
 def test_zeek_intel_file() -> None:
-    lines = render("zeek", SAMPLE + [value(IocType.DOMAIN, "x.xyz\tINJECT", name="tab\there")]).splitlines()
+    lines = render("zeek", [*SAMPLE, value(IocType.DOMAIN, "x.xyz\tINJECT", name="tab\there")]).splitlines()
     assert lines[0] == "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url"
     rows = [line.split("\t") for line in lines[1:]]
     assert all(len(row) == 5 for row in rows)
     kinds = {row[0]: row[1] for row in rows}
     assert kinds["listed.example"] == "Intel::DOMAIN" and kinds["91.243.44.12"] == "Intel::ADDR"
     assert kinds["91.243.45.0/24"] == "Intel::SUBNET" and kinds["phish@c2-bad.xyz"] == "Intel::EMAIL"
-    assert kinds["c2-bad.xyz/gate.php?id=1&x=\"|;\\"] == "Intel::URL"  # Zeek wants URLs without the scheme
+    assert kinds['c2-bad.xyz/gate.php?id=1&x="|;\\'] == "Intel::URL"  # Zeek wants URLs without the scheme
     assert "Intel::FILE_HASH" in kinds.values() and "x.xyz" not in "".join(kinds)
     assert rows[0][2] == "HerdSec Ngân hàng Nguồn" and "[indicator--" in rows[0][3] and rows[0][4] == "-"
 

@@ -62,9 +62,7 @@ def test_each_flag_brings_back_its_values_but_visibility_never_relaxes(session: 
 
 def test_value_records_carry_the_indicator_and_its_flags(session: Session) -> None:
     world = build(session)
-    by_value = {
-        v.value: v for v in exportable_values(session, world.reader.principal, include_false_positive=True)
-    }
+    by_value = {v.value: v for v in exportable_values(session, world.reader.principal, include_false_positive=True)}
     listed = by_value["listed.example"]
     assert listed.indicator_id.startswith("indicator--") and listed.source == "Ngân hàng Nguồn"
     assert listed.score > 90 and not listed.expired and not listed.false_positive and listed.indicators == 1
