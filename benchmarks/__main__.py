@@ -8,6 +8,7 @@ import importlib
 BENCHMARKS = {
     "visibility": "benchmarks.bench_visibility",
     "ingest": "benchmarks.bench_ingest",
+    "export": "benchmarks.bench_export",
 }
 
 
@@ -25,7 +26,7 @@ def main() -> None:
     for name in args.names or list(BENCHMARKS):
         print(f"== {name} ==", flush=True)
         module = importlib.import_module(BENCHMARKS[name])
-        if name == "ingest":
+        if name in ("ingest", "export"):
             module.run(quick=args.quick, sizes=args.sizes)
         else:
             module.run(quick=args.quick)

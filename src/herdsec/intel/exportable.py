@@ -11,12 +11,11 @@ given once, with the newest exportable indicator that carries it.
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, func, select
@@ -38,9 +37,9 @@ BATCH = 5000
 EXPORTABLE_TYPES: tuple[IocType, ...] = tuple(t for t in IocType if t is not IocType.CVE)
 
 
-@dataclass(frozen=True, slots=True)
-class ExportValue:
-    """One exportable value and the newest exportable indicator that carries it."""
+class ExportValue(NamedTuple):
+    """One exportable value and the newest exportable indicator that carries it (a named tuple: a million of
+    them are made per export)."""
 
     type: IocType
     value: str
@@ -111,6 +110,7 @@ class _Selection:
     include_false_positive: bool
     include_malformed: bool
     as_of: ExportState | None
+    reports: bool  # are there sighting reports at all (else none is looked up)
 
 
 def exportable_values(
@@ -142,6 +142,7 @@ def exportable_values(
         include_false_positive=include_false_positive,
         include_malformed=include_malformed,
         as_of=as_of,
+        reports=session.scalar(select(func.max(Sighting.id))) is not None,
     )
     names: dict[int, str] = {}
     for kind in parse_types(types):
@@ -189,23 +190,24 @@ def _pages(session: Session, selection: _Selection, kind: IocType, batch: int) -
     base = (
         select(*_COLUMNS).join(StixObject, StixObject.id == Observable.object_id).where(*_conditions(selection, kind))
     )
+    connection = session.connection()  # Core rows: no ORM machinery per row
     after: str | None = None
     inclusive = False
     while True:
         query = base
         if after is not None:
             query = query.where(Observable.value_key >= after if inclusive else Observable.value_key > after)
-        rows = session.execute(query.order_by(Observable.value_key).limit(batch)).all()
+        rows = connection.execute(query.order_by(Observable.value_key).limit(batch)).all()
         if len(rows) < batch:
             if rows:
                 yield rows
             return
-        last = rows[-1].value_key
-        if rows[0].value_key == last:  # one value fills the page: read it whole
-            yield session.execute(base.where(Observable.value_key == last)).all()
+        last = rows[-1][0]
+        if rows[0][0] == last:  # one value fills the page: read it whole
+            yield connection.execute(base.where(Observable.value_key == last)).all()
             after, inclusive = last, False
             continue
-        complete = [r for r in rows if r.value_key != last]
+        complete = [r for r in rows if r[0] != last]
         yield complete
         after, inclusive = last, True
 
@@ -236,74 +238,98 @@ def _false_positives_and_sightings(
     }
 
 
-@dataclass(slots=True)
-class _Candidate:
-    row: Any
-    score: float
-    expired: bool
-    false_positive: bool
+# Positions of the selected columns (index access on rows is several times faster than attribute access).
+_KEY, _VALUE, _PROBLEM, _LISTS, _PK, _STIX_ID, _NAME, _ORG, _TLP, _ADDED, _MODIFIED, _DATA = range(len(_COLUMNS))
+_Candidate = tuple[Any, float, bool, bool]  # (row, score, expired, false positive)
 
 
-def _judge(row: Any, kind: IocType, inputs: tuple[datetime | None, int, datetime | None], now: datetime) -> _Candidate:
-    data = orjson.loads(row.data)
+def _judge(row: Any, kind: str, inputs: tuple[datetime | None, int, datetime | None], now: datetime) -> _Candidate:
+    data = orjson.loads(row[_DATA])
     newest, fps, expired_at = inputs
-    common: dict[str, Any] = {
-        "value_type": kind.value,
-        "confidence": data.get("confidence"),
-        "valid_from": parse_timestamp(data.get("valid_from")) or row.modified,
-        "valid_until": parse_timestamp(data.get("valid_until")),
-        "last_sighting": newest,
-        "expired_at": expired_at,
-        "now": now,
-    }
+    valid_from = parse_timestamp(data.get("valid_from")) or row[_MODIFIED]
+    valid_until = parse_timestamp(data.get("valid_until")) if "valid_until" in data else None
+    confidence = data.get("confidence")
     # Expiry is judged without the false-positive penalty: a false-positive report is its own criterion.
-    clean = decay.evaluate(false_positives=0, **common)
-    score = clean.score if fps == 0 else decay.evaluate(false_positives=fps, **common).score
-    return _Candidate(row, score, clean.expired, fps > 0)
-
-
-def _wanted(candidate: _Candidate, selection: _Selection) -> bool:
-    return (selection.include_expired or not candidate.expired) and (
-        selection.include_false_positive or not candidate.false_positive
+    clean = decay.evaluate(
+        value_type=kind,
+        confidence=confidence,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        last_sighting=newest,
+        false_positives=0,
+        expired_at=expired_at,
+        now=now,
     )
+    if fps == 0:
+        return (row, clean.score, clean.expired, False)
+    doubted = decay.evaluate(
+        value_type=kind,
+        confidence=confidence,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        last_sighting=newest,
+        false_positives=fps,
+        expired_at=expired_at,
+        now=now,
+    )
+    return (row, doubted.score, clean.expired, True)
 
 
 def _values(
     session: Session, selection: _Selection, kind: IocType, rows: Sequence[Any], names: dict[int, str]
 ) -> Iterator[ExportValue]:
-    stix_ids = sorted({r.stix_id for r in rows})
+    stix_ids = sorted({r[_STIX_ID] for r in rows})
     inputs: dict[str, tuple[datetime | None, int, datetime | None]] = {}
-    for start in range(0, len(stix_ids), 2000):
+    for start in range(0, len(stix_ids) if selection.reports else 0, 2000):
         inputs.update(_false_positives_and_sightings(session, selection, stix_ids[start : start + 2000]))
-    missing = {r.creator_org_id for r in rows} - names.keys()
+    missing = {r[_ORG] for r in rows} - names.keys()
     if missing:
         names.update({i: o.name for i, o in identity.get_orgs(session, missing).items()})
     no_reports: tuple[datetime | None, int, datetime | None] = (None, 0, None)
-    for _key, group in itertools.groupby(rows, key=lambda r: r.value_key):
-        candidates = (_judge(r, kind, inputs.get(r.stix_id, no_reports), selection.now) for r in group)
-        kept = [c for c in candidates if _wanted(c, selection)]
-        if kept:
-            yield _value(kind, kept, names)
+    keep_expired, keep_doubted, now, type_name = (
+        selection.include_expired,
+        selection.include_false_positive,
+        selection.now,
+        kind.value,
+    )
+    kept: list[_Candidate] = []
+    key = None
+    for row in rows:
+        if row[_KEY] != key:
+            if kept:
+                yield _value(kind, kept, names)
+                kept = []
+            key = row[_KEY]
+        candidate = _judge(row, type_name, inputs.get(row[_STIX_ID], no_reports), now)
+        if (keep_expired or not candidate[2]) and (keep_doubted or not candidate[3]):
+            kept.append(candidate)
+    if kept:
+        yield _value(kind, kept, names)
+
+
+def _preference(candidate: _Candidate) -> tuple[bool, int]:
+    return (not candidate[2] and not candidate[3], candidate[0][_PK])
 
 
 def _value(kind: IocType, kept: list[_Candidate], names: dict[int, str]) -> ExportValue:
-    best = max(kept, key=lambda c: (not c.expired and not c.false_positive, c.row.id))
-    row = best.row
+    best = kept[0] if len(kept) == 1 else max(kept, key=_preference)
+    row, score, expired, doubted = best
+    lists = row[_LISTS]
     return ExportValue(
-        type=kind,
-        value=row.value,
-        indicator_id=row.stix_id,
-        name=row.name,
-        source=names.get(row.creator_org_id, ""),
-        tlp=row.tlp,
-        date_added=row.date_added,
-        modified=row.modified,
-        score=max(c.score for c in kept),
-        indicators=len(kept),
-        warninglists=tuple(row.warninglists.split(",")) if row.warninglists else (),
-        problem=row.problem,
-        expired=best.expired,
-        false_positive=best.false_positive,
+        kind,
+        row[_VALUE],
+        row[_STIX_ID],
+        row[_NAME],
+        names.get(row[_ORG], ""),
+        row[_TLP],
+        row[_ADDED],
+        row[_MODIFIED],
+        score if len(kept) == 1 else max(c[1] for c in kept),
+        len(kept),
+        tuple(lists.split(",")) if lists else (),
+        row[_PROBLEM],
+        expired,
+        doubted,
     )
 
 
