@@ -50,7 +50,7 @@ def main() -> None:
     def tick() -> None:
         count[0] += 1
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     size = 0
     if fmt == "floor":
         count[0] = _floor(db)
@@ -63,9 +63,20 @@ def main() -> None:
                 path = Path(out) / part.filename
                 exports.write_text(path, exports.chunks(s, actor, prepared, tick=tick))  # type: ignore[arg-type]
                 size += path.stat().st_size
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"format": fmt, "values": count[0], "seconds": elapsed, "peak_rss_mb": rss_mb, "bytes": size}))
+    print(
+        json.dumps(
+            {
+                "format": fmt,
+                "values": count[0],
+                "seconds": elapsed,
+                "cpu_seconds": cpu,
+                "peak_rss_mb": rss_mb,
+                "bytes": size,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ from suricata.update import rule as suricata_rule
 
 from herdsec.core.errors import InvalidInput
 from herdsec.intel.exportable import ExportValue
+from herdsec.intel.stix import format_timestamp
 from herdsec.intel.exports import FORMATS, ExportOptions, get_format
-from herdsec.intel.exports.csvfile import cell
+from herdsec.intel.exports.csvfile import cell, stamp
 from herdsec.intel.exports.suricata import content_text
 from herdsec.ioc.types import IocType
 
@@ -105,6 +106,8 @@ def test_csv_has_a_header_and_is_safe_from_formula_injection() -> None:
     assert rows[2][1].startswith("'@") and rows[2][3] == "'-2+3" and rows[3][1] == "'\tTAB"
     assert rows[4][3] == 'Quote " and, comma' and rows[4][5] == "green"
     assert cell("91.243.44.12") == "91.243.44.12"
+    for moment in (T, T.replace(microsecond=123000), T.replace(microsecond=123456)):
+        assert stamp(moment) == format_timestamp(moment)
 
 
 def test_suricata_rules_parse_with_unique_sids_and_name_the_indicator() -> None:

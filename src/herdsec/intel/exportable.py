@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from herdsec import identity
-from herdsec.core.clock import utcnow
+from herdsec.core.clock import as_utc, utcnow
 from herdsec.core.errors import N_, InvalidInput
 from herdsec.identity import Principal
 from herdsec.intel import decay
@@ -160,8 +160,9 @@ _COLUMNS = (
     StixObject.name,
     StixObject.creator_org_id,
     StixObject.tlp,
-    StixObject.date_added,
-    StixObject.modified,
+    # Timestamps come raw (text on SQLite) and are converted only for the row an export picks.
+    type_coerce(StixObject.date_added, String).label("date_added"),
+    type_coerce(StixObject.modified, String).label("modified"),
     StixObject.data,
 )
 
@@ -243,10 +244,19 @@ _KEY, _VALUE, _PROBLEM, _LISTS, _PK, _STIX_ID, _NAME, _ORG, _TLP, _ADDED, _MODIF
 _Candidate = tuple[Any, float, bool, bool]  # (row, score, expired, false positive)
 
 
-def _judge(row: Any, kind: str, inputs: tuple[datetime | None, int, datetime | None], now: datetime) -> _Candidate:
+def _moment(raw: Any) -> datetime:
+    """A raw timestamp column: naive UTC text on SQLite, a datetime elsewhere."""
+    if isinstance(raw, datetime):
+        return as_utc(raw)
+    return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+
+
+def _judge(
+    row: Any, kind: str, model: decay.DecayModel, inputs: tuple[datetime | None, int, datetime | None], now: datetime
+) -> _Candidate:
     data = orjson.loads(row[_DATA])
     newest, fps, expired_at = inputs
-    valid_from = parse_timestamp(data.get("valid_from")) or row[_MODIFIED]
+    valid_from = parse_timestamp(data.get("valid_from")) or _moment(row[_MODIFIED])
     valid_until = parse_timestamp(data.get("valid_until")) if "valid_until" in data else None
     confidence = data.get("confidence")
     # Expiry is judged without the false-positive penalty: a false-positive report is its own criterion.
@@ -259,6 +269,7 @@ def _judge(row: Any, kind: str, inputs: tuple[datetime | None, int, datetime | N
         false_positives=0,
         expired_at=expired_at,
         now=now,
+        model=model,
     )
     if fps == 0:
         return (row, clean.score, clean.expired, False)
@@ -271,6 +282,7 @@ def _judge(row: Any, kind: str, inputs: tuple[datetime | None, int, datetime | N
         false_positives=fps,
         expired_at=expired_at,
         now=now,
+        model=model,
     )
     return (row, doubted.score, clean.expired, True)
 
@@ -292,6 +304,7 @@ def _values(
         selection.now,
         kind.value,
     )
+    model = decay.model_for(type_name)
     kept: list[_Candidate] = []
     key = None
     for row in rows:
@@ -300,7 +313,7 @@ def _values(
                 yield _value(kind, kept, names)
                 kept = []
             key = row[_KEY]
-        candidate = _judge(row, type_name, inputs.get(row[_STIX_ID], no_reports), now)
+        candidate = _judge(row, type_name, model, inputs.get(row[_STIX_ID], no_reports), now)
         if (keep_expired or not candidate[2]) and (keep_doubted or not candidate[3]):
             kept.append(candidate)
     if kept:
@@ -322,8 +335,8 @@ def _value(kind: IocType, kept: list[_Candidate], names: dict[int, str]) -> Expo
         row[_NAME],
         names.get(row[_ORG], ""),
         row[_TLP],
-        row[_ADDED],
-        row[_MODIFIED],
+        _moment(row[_ADDED]),
+        _moment(row[_MODIFIED]),
         score if len(kept) == 1 else max(c[1] for c in kept),
         len(kept),
         tuple(lists.split(",")) if lists else (),

@@ -26,11 +26,13 @@ INTEL_TYPES = {
 }
 FIELDS = ("indicator", "indicator_type", "meta.source", "meta.desc", "meta.url")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TLP = {int(t): t.label.upper() for t in Tlp}
 
 
 def field(text: str | None) -> str:
     """A field: tabs and line breaks become spaces; an empty field is ``-``."""
-    cleaned = re.sub(r"[\x00-\x1f\x7f]", " ", text or "").strip()
+    cleaned = (_CONTROL.sub(" ", text) if has_control(text) else text).strip() if text else ""
     return cleaned or "-"
 
 
@@ -53,7 +55,7 @@ def write(values: Iterable[ExportValue], options: ExportOptions) -> Iterator[str
         if kind is None or text is None:
             continue
         source = field(f"HerdSec {value.source}".strip())
-        desc = field(f"{value.name or value.value} [{value.indicator_id}] TLP:{Tlp(value.tlp).label.upper()}")
+        desc = field(f"{value.name or value.value} [{value.indicator_id}] TLP:{_TLP.get(value.tlp, 'UNKNOWN')}")
         yield f"{text}\t{kind}\t{source}\t{desc}\t-\n"
 
 
