@@ -13,10 +13,10 @@ from suricata.update import rule as suricata_rule
 
 from herdsec.core.errors import InvalidInput
 from herdsec.intel.exportable import ExportValue
-from herdsec.intel.stix import format_timestamp
 from herdsec.intel.exports import FORMATS, ExportOptions, get_format
 from herdsec.intel.exports.csvfile import cell, stamp
 from herdsec.intel.exports.suricata import content_text
+from herdsec.intel.stix import format_timestamp
 from herdsec.ioc.types import IocType
 
 T = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
