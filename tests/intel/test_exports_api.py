@@ -91,3 +91,5 @@ def test_bad_requests(client: TestClient, session: Session) -> None:
     assert client.get(f"{BASE}/suricata-dataset?part=nope", headers=headers).status_code == 422
     recent = client.get(f"{BASE}/txt?since=1h", headers=headers)
     assert recent.status_code == 200 and "listed.example" in recent.text
+    polled = client.get(f"{BASE}/txt?since=1h", headers={**headers, "If-None-Match": recent.headers["etag"]})
+    assert polled.status_code == 304  # a relative age keeps its ETag within the hour

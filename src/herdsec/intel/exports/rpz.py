@@ -1,8 +1,8 @@
 """``rpz``: a DNS Response Policy Zone: ``domain CNAME .`` and ``*.domain CNAME .`` (NXDOMAIN for the domain and
 its subdomains), names relative to the zone so the file loads under any zone name; SOA and NS at the apex.
 
-The SOA comes last (a master file may hold its records in any order), so the zone streams; its serial comes from
-the export's state and grows whenever the content can have changed.
+The serial comes from the export's state (known before any value is read, so the zone streams with its SOA first)
+and grows whenever the content can have changed.
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ def write(values: Iterable[ExportValue], options: ExportOptions) -> Iterator[str
     zone = check_zone(options.zone)
     yield f"; HerdSec response policy zone {zone}: listed domains and their subdomains answer NXDOMAIN\n"
     yield f"$TTL {TTL}\n"
+    serial = options.serial % 2**32 or 1
+    yield f"@ SOA localhost. hostmaster.localhost. {serial} 3600 600 604800 {TTL}\n"
+    yield "@ NS localhost.\n"
     for value in values:
         if value.type is IocType.DOMAIN and safe_host(value.value) and fits(value.value, zone):
             yield f"{value.value} CNAME .\n*.{value.value} CNAME .\n"
-    serial = options.serial % 2**32 or 1
-    yield "@ NS localhost.\n"
-    yield f"@ SOA localhost. hostmaster.localhost. {serial} 3600 600 604800 {TTL}\n"
 
 
 FORMAT = ExportFormat(

@@ -62,13 +62,15 @@ class PreparedExport:
 
 
 def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
-    """ISO 8601 (UTC when no offset is given) or a relative age such as ``30m``, ``24h``, ``7d``, ``2w``."""
+    """ISO 8601 (UTC when no offset is given) or a relative age such as ``30m``, ``24h``, ``7d``, ``2w``. Ages count
+    back from the start of the current hour, so that a poller asking for ``since=24h`` keeps its ETag within the
+    hour."""
     if text is None or not text.strip():
         return None
     text = text.strip()
     relative = _RELATIVE.fullmatch(text)
     if relative:
-        return (now or utcnow()) - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+        return _bucket(now or utcnow()) - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
