@@ -73,8 +73,12 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
         bundle = work / "bundle.json"
         write_bundle(bundle, size)
         print(f"  {size:,} indicators ({bundle.stat().st_size / 1e6:,.0f} MB bundle)")
-        targets: list[tuple[str, str, Callable[[], None] | None]] = [("sqlite", f"sqlite:///{work / 'hub.db'}", None)]
-        pg = scratch_database()
+        # HERDSEC_BENCH_EXPORT_BACKENDS=postgresql runs one backend only (default: both, PostgreSQL when reachable).
+        wanted = os.environ.get("HERDSEC_BENCH_EXPORT_BACKENDS", "sqlite,postgresql").split(",")
+        targets: list[tuple[str, str, Callable[[], None] | None]] = []
+        if "sqlite" in wanted:
+            targets.append(("sqlite", f"sqlite:///{work / 'hub.db'}", None))
+        pg = scratch_database() if "postgresql" in wanted else None
         if pg:
             targets.append(("postgresql", pg[0], pg[1]))
         for name, url, drop in targets:
