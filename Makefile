@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser demo serve test test-fast test-browser lint bench i18n clean
+.PHONY: help setup browser demo serve test test-fast test-browser lint bench i18n clean consumers
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ setup: $(STAMP)  ## Create .venv and install HerdSec with its server and dev ext
 browser:  ## Install Debian's Chromium for the browser tests (skipped when present)
 	@test -x /usr/bin/chromium || scripts/install-chromium.sh
 
+consumers:  ## Install Debian's BIND and nftables, the real consumers of the detection exports (skipped when present)
+	@scripts/install-bind.sh
+
 demo: setup  ## Recreate the demo database and serve the hub on http://127.0.0.1:$(PORT)/
 	HERDSEC_MODE=demo $(BIN)/herdsec demo --port $(PORT)
 
@@ -35,7 +38,7 @@ lint: setup  ## ruff and mypy --strict
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: setup browser lint  ## Lint, types, the whole suite on SQLite and (when reachable) PostgreSQL, browser tests
+test: setup browser consumers lint  ## Lint, types, the whole suite on SQLite and (when reachable) PostgreSQL, browser tests
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: setup  ## The suite without the browser tests

@@ -12,8 +12,9 @@ BENCHMARKS = {
     "misp": "benchmarks.bench_misp",
     "skills": "benchmarks.bench_skills",
     "taxii": "benchmarks.bench_taxii",
+    "export": "benchmarks.bench_export",
 }
-SIZED = {"ingest", "misp", "taxii"}  # benchmarks that take --sizes
+SIZED = {"ingest", "misp", "taxii", "export"}  # benchmarks that take --sizes
 
 
 def main() -> None:

@@ -279,3 +279,131 @@ def attack(ctx: typer.Context) -> None:
         f"ATT&CK: {status.total_count} objects, {status.stored_count} stored, "
         f"{status.success_count - status.stored_count} already known"
     )
+
+
+@intel_app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="stix, misp, misp-feed, csv, txt, suricata, suricata-dataset, zeek, rpz, hosts, nft or ipset.",
+        ),
+    ],
+    as_org: Annotated[str, typer.Option("--as-org", help="Export what this organization may see (in bulk).")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="A file, or a directory for every part of the format (default stdout)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only indicators added since: ISO 8601 or an age (24h, 7d).")
+    ] = None,
+    types: Annotated[
+        list[str] | None, typer.Option("--type", help="Value types (ipv4, domain, url, sha256, ...); repeatable.")
+    ] = None,
+    part: Annotated[str | None, typer.Option(help="One part of a multi-file format (suricata-dataset).")] = None,
+    include_warninglisted: Annotated[bool, typer.Option(help="Keep values on a warninglist.")] = False,
+    include_expired: Annotated[bool, typer.Option(help="Keep expired indicators (decayed, past valid_until).")] = False,
+    include_false_positive: Annotated[bool, typer.Option(help="Keep indicators reported as false positives.")] = False,
+    include_malformed: Annotated[bool, typer.Option(help="Keep malformed values (where the format allows).")] = False,
+    sid_base: Annotated[int, typer.Option(help="First Suricata signature id.")] = 1_000_000,
+    zone: Annotated[str, typer.Option(help="RPZ zone name the file is loaded as.")] = "rpz.herdsec",
+) -> None:
+    """Export indicators as ORG may see them, as detection rules, blocklists or a STIX bundle.
+
+    Warninglisted, malformed, expired and false-positive values are left out unless asked for; RED and
+    unknown-marked objects never leave the hub in bulk.
+    """
+    import sys
+
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from herdsec.intel.exports import get_format
+    from herdsec.intel.exports import service as exports
+
+    since_at = exports.parse_since(since)
+    request = exports.ExportRequest(
+        format=fmt,
+        part=part,
+        types=tuple(types or ()),
+        since=since_at,
+        include_warninglisted=include_warninglisted,
+        include_expired=include_expired,
+        include_false_positive=include_false_positive,
+        include_malformed=include_malformed,
+        sid_base=sid_base,
+        zone=zone,
+    )
+    if fmt.strip().lower() in ("misp", "misp-feed"):
+        _export_misp(ctx, fmt.strip().lower(), as_org, output, since_at)
+        return
+    chosen = get_format(fmt)
+    to_directory = output is not None and (output.is_dir() or (len(chosen.parts) > 1 and part is None))
+    if output is None and len(chosen.parts) > 1 and part is None:
+        raise InvalidInput(
+            N_("format %(format)s has several files: give -o DIRECTORY or --part"), where="--output", format=fmt
+        )
+    with (
+        _session(ctx) as s,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}: {task.completed:,} read"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+            redirect_stdout=False,
+        ) as bar,
+    ):
+        target = identity.find_org(s, as_org)
+        actor = identity.org_principal(s, target.id, f"cli:{getpass.getuser()} export as {target.name}")
+        task = bar.add_task(f"export {chosen.name}", total=None)
+        count = [0]
+
+        def tick() -> None:
+            count[0] += 1
+            if count[0] % 1000 == 0:
+                bar.update(task, completed=count[0])
+
+        if to_directory and output is not None:
+            for path in exports.write_files(s, actor, request, output, tick=tick):
+                typer.echo(str(path), err=True)
+            return
+        prepared = exports.prepare(s, actor, request)
+        pieces = exports.chunks(s, actor, prepared, tick=tick)
+        if output is None:
+            for piece in pieces:
+                sys.stdout.write(piece)
+            sys.stdout.flush()
+        else:
+            exports.write_text(output, pieces)
+
+
+def _export_misp(ctx: typer.Context, fmt: str, as_org: str, output: Path | None, since: Any) -> None:
+    """MISP event JSON (``{"response": [{"Event": ...}, ...]}``) or a MISP feed directory."""
+    import sys
+
+    from herdsec.intel import misp
+
+    if fmt == "misp-feed" and output is None:
+        raise InvalidInput(N_("format %(format)s has several files: give -o DIRECTORY or --part"), where="--output",
+                           format=fmt)  # fmt: skip
+    with _session(ctx) as s:
+        target = identity.find_org(s, as_org)
+        actor = identity.org_principal(s, target.id, f"cli:{getpass.getuser()} export as {target.name}")
+        if fmt == "misp-feed" and output is not None:
+            written = misp.write_feed(s, actor, output)
+            typer.echo(f"{output}: {written.events} events, {written.attributes} attribute values", err=True)
+            return
+        events = misp.export_events(s, actor, since=since)
+        out = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+        try:
+            out.write('{"response": [')
+            for n, item in enumerate(events):
+                out.write(("," if n else "") + json.dumps(item, ensure_ascii=False))
+            out.write("]}\n")
+        finally:
+            if output is not None:
+                out.close()

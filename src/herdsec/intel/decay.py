@@ -83,11 +83,13 @@ def evaluate(
     false_positives: int,
     expired_at: datetime | None,
     now: datetime,
+    model: DecayModel | None = None,
 ) -> Decay:
-    """The score of an indicator now, from its own timestamps and its sightings."""
+    """The score of an indicator now, from its own timestamps and its sightings (``model``: the value type's,
+    when the caller already has it)."""
     refreshed = max(valid_from, last_sighting) if last_sighting else valid_from
     if (expired_at is not None and expired_at <= now) or (valid_until is not None and valid_until <= now):
         return Decay(0.0, True, refreshed)
-    model = model_for(value_type)
+    model = model or model_for(value_type)
     value = score(base_score(confidence, false_positives), model, refreshed, now)
     return Decay(value, value <= model.threshold, refreshed)
