@@ -16,6 +16,8 @@ from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
 from herdsec.intel import pages as intel_pages
+from herdsec.intel import stream_api
+from herdsec.intel.webhooks import pages as webhook_pages
 from herdsec.web import errors
 from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHeaders
 
@@ -55,6 +57,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(intel_api.router, prefix="/api/v1")
     app.include_router(identity_pages.router)
     app.include_router(intel_pages.router)
+    app.include_router(stream_api.router, prefix="/api/v1")
+    app.include_router(webhook_pages.router)
+    stream_api.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
