@@ -51,12 +51,14 @@ def _register() -> None:
     from herdsec.cli import server
     from herdsec.identity import cli as identity_cli
     from herdsec.intel import cli as intel_cli
+    from herdsec.intel import stream_cli
 
     server.register(app)
     app.add_typer(identity_cli.org_app, name="org")
     app.add_typer(identity_cli.user_app, name="user")
     app.add_typer(identity_cli.key_app, name="key")
     app.add_typer(intel_cli.intel_app, name="intel")
+    stream_cli.register(app)
 
 
 def run(argv: list[str] | None = None) -> None:

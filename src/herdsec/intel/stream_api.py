@@ -135,7 +135,8 @@ class EventStream(Response):
             confirmed = self.cursor
 
     async def _chunks(self) -> AsyncIterator[bytes]:
-        yield f"retry: {RETRY_MS}\n: herdsec stream from {self.cursor}\n\n".encode()
+        # The opening id tells even a client that receives nothing where it started (so a reconnect loses nothing).
+        yield f"retry: {RETRY_MS}\nid: {self.cursor}\n: herdsec stream\n\n".encode()
         hub, sub, batch = self.hub, self.subscription, self.settings.stream_batch_events
         while True:
             found = hub.after(self.cursor, batch)

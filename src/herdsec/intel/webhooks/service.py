@@ -11,10 +11,12 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import GenerativeSelect
 
 from herdsec import identity
 from herdsec.core.clock import utcnow
@@ -27,6 +29,7 @@ from herdsec.intel.webhooks.models import Webhook, WebhookDelivery
 from herdsec.intel.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookIn, WebhookOut
 
 LEASE = timedelta(minutes=2)
+_Q = TypeVar("_Q", bound=GenerativeSelect)
 QUEUE_ITEMS = 500
 
 
@@ -168,15 +171,15 @@ def redeliver(session: Session, actor: Principal, delivery_id: int) -> None:
 # --- the worker's side --------------------------------------------------------------------------------------------
 
 
-def _locking(session: Session, query: object) -> object:
+def _locking(session: Session, query: _Q) -> _Q:
     if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)  # type: ignore[attr-defined]
+        return query.with_for_update(skip_locked=True)
     return query
 
 
 def enqueue(session: Session, limit: int = QUEUE_ITEMS) -> int:
     """Queue the stream's new items for every enabled webhook (as its organization sees them); returns how many."""
-    hooks = session.scalars(_locking(session, select(Webhook).where(Webhook.enabled.is_(True))))  # type: ignore[call-overload]
+    hooks = session.scalars(_locking(session, select(Webhook).where(Webhook.enabled.is_(True))))
     queued = 0
     now = utcnow()
     for hook in list(hooks):
@@ -224,7 +227,7 @@ class Claim:
 def claim(session: Session, now: datetime, limit: int = 50) -> list[Claim]:
     """Take due deliveries (leased for a while, so another process does not take them too)."""
     rows = session.execute(
-        _locking(  # type: ignore[arg-type]
+        _locking(
             session,
             select(WebhookDelivery, Webhook.url, Webhook.secret)
             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
