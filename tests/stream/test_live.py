@@ -18,6 +18,7 @@ from tests.intel_factories import indicator
 from tests.stream.live import HERDSEC, LiveHub, Subscriber, position, prepare, running_hub, scratch_url
 
 BACKENDS = ["sqlite", "postgresql"]
+MORE = ["--max-events", "2", "--type", "indicator"]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -218,8 +219,7 @@ def test_herdsec_stream_prints_events_as_json_lines(hub: tuple[LiveHub, list[Mem
     shared = [indicator("198.51.100.70"), indicator("198.51.100.71")]
     live.share(a.key, *shared, tlp="green")
     result = subprocess.run(
-        [str(HERDSEC), "stream", "--hub", live.url, "--api-key", b.key, "--jsonl", "--last-event-id", start]
-        + ["--max-events", "2", "--type", "indicator"],
+        [str(HERDSEC), "stream", "--hub", live.url, "--api-key", b.key, "--jsonl", "--last-event-id", start, *MORE],
         capture_output=True,
         text=True,
         timeout=30,
