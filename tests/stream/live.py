@@ -198,6 +198,7 @@ class ServeProcess:
     database_url: str
     port: int = field(default_factory=free_port)
     extra: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -214,7 +215,7 @@ class ServeProcess:
             **self.extra,
         }
         self.proc = subprocess.Popen(
-            [str(HERDSEC), "serve", "--port", str(self.port)],
+            [str(HERDSEC), "serve", "--port", str(self.port), "--workers", str(self.workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

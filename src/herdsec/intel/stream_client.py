@@ -11,7 +11,7 @@ import httpx
 
 from herdsec.core.errors import N_, AuthenticationRequired, InvalidInput, PermissionDenied
 
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ def follow(
     """Yield the stream's events for ever, reconnecting (with backoff) from the last id seen. Refusals (bad key,
     bad filter, bad id) raise at once; network errors and the hub going away are retried."""
     url = hub.rstrip("/") + "/api/v1/stream"
-    backoff = 1.0
+    backoff = 0.5
     timeout = httpx.Timeout(10.0, read=read_timeout)
     with httpx.Client(timeout=timeout, trust_env=False) as client:
         while True:
@@ -87,7 +87,7 @@ def follow(
                         if response.status_code < 500:
                             raise _refusal(response)
                         raise httpx.HTTPStatusError("server error", request=response.request, response=response)
-                    backoff = 1.0
+                    backoff = 0.5
                     for event in parse(response.iter_lines()):
                         if event.id is not None:
                             last_event_id = event.id
