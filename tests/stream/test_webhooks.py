@@ -261,3 +261,15 @@ def test_the_webhooks_page_adds_lists_and_redelivers(client: TestClient, session
     assert service.deliveries(session, admin.principal, status="dead") == []
     vi = client.get("/webhooks", headers=HTML | {"Accept-Language": "vi"})
     assert vi.status_code == 200
+
+
+def test_the_live_page_follows_the_stream(client: TestClient, session: Session) -> None:
+    member = make_member(session, "viewer")
+    session.commit()
+    assert client.get("/live", headers=HTML, follow_redirects=False).status_code == 303  # log in first
+    log_in(client, member)
+    page = client.get("/live", headers=HTML)
+    assert page.status_code == 200 and '<script src="/static/live.js" defer></script>' in page.text
+    assert "object.created" in page.text  # the labels the script shows
+    assert client.get("/static/live.js").status_code == 200
+    assert 'href="/webhooks"' in page.text

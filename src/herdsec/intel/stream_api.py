@@ -8,15 +8,18 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from herdsec.core.errors import N_
+from herdsec.core.i18n import gettext
 from herdsec.core.settings import Settings
 from herdsec.identity import Principal
 from herdsec.intel import stream
 from herdsec.intel.fanout import Hub
 from herdsec.intel.stream import Cursor, Filters, Item, Subscription
-from herdsec.web.deps import api_principal
+from herdsec.web.deps import api_principal, page_principal
+from herdsec.web.render import render
 
 router = APIRouter(tags=["stream"])
 Caller = Annotated[Principal, Depends(api_principal)]
@@ -215,3 +218,18 @@ def install(app: FastAPI) -> None:
                     await hub.stop()
 
     app.router.lifespan_context = lifespan
+
+
+pages = APIRouter(include_in_schema=False)
+
+
+@pages.get("/live", response_class=HTMLResponse)
+def live_page(request: Request, me: Annotated[Principal, Depends(page_principal)]) -> Response:
+    """The live view: the page's script follows ``/api/v1/stream`` with the login cookie."""
+    labels = {
+        "object.created": gettext(N_("new")),
+        "object.version": gettext(N_("updated")),
+        "object.revoked": gettext(N_("revoked")),
+        "sighting": gettext(N_("sighting")),
+    }
+    return render(request, "intel/live.html", principal=me, labels=labels)

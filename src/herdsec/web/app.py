@@ -59,6 +59,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(intel_pages.router)
     app.include_router(stream_api.router, prefix="/api/v1")
     app.include_router(webhook_pages.router)
+    app.include_router(stream_api.pages)
     stream_api.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
