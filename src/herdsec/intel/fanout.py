@@ -15,6 +15,7 @@ import bisect
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from herdsec.core import events
 from herdsec.core.db import Database
@@ -22,6 +23,12 @@ from herdsec.intel.stream import Cursor, Item, newest_cursor, read
 
 log = logging.getLogger("herdsec.stream")
 READ_ITEMS = 1000
+
+
+class Stream(Protocol):
+    """A subscriber's stream, as the hub's watchdog sees it."""
+
+    def stall(self, now: float) -> str | None: ...
 
 
 @dataclass
@@ -41,9 +48,17 @@ class Hub:
     """The per-process outbox reader and its ring of recent items."""
 
     def __init__(
-        self, database: Database, *, capacity: int = 5000, poll_seconds: float = 2.0, listen_url: str | None = None
+        self,
+        database: Database,
+        *,
+        capacity: int = 5000,
+        poll_seconds: float = 2.0,
+        tick_seconds: float = 1.0,
+        listen_url: str | None = None,
     ) -> None:
         self.database = database
+        self.tick_seconds = tick_seconds
+        self._streams: dict[Stream, asyncio.Task[None]] = {}
         self.capacity = max(capacity, 10)
         self.poll_seconds = poll_seconds
         self.listen_url = listen_url
@@ -68,6 +83,7 @@ class Hub:
             self.head = self._floor = await asyncio.to_thread(self._newest)
             self._undo.append(events.on_commit(self.wake))
             self._tasks.append(asyncio.create_task(self._run(), name="herdsec-stream-reader"))
+            self._tasks.append(asyncio.create_task(self._tick(), name="herdsec-stream-tick"))
             if self.listen_url:
                 self._tasks.append(asyncio.create_task(self._listen(self.listen_url), name="herdsec-stream-listen"))
 
@@ -103,16 +119,17 @@ class Hub:
             return chunk, chunk[-1].cursor
         return chunk, max(self.head, cursor)
 
-    async def wait(self, cursor: Cursor, timeout: float) -> bool:
-        """Wait until something newer than ``cursor`` was read (True) or ``timeout`` seconds passed (False)."""
-        if self.head > cursor:
-            return True
-        news = self._news
-        try:
-            await asyncio.wait_for(news.wait(), timeout)
-        except TimeoutError:
-            return self.head > cursor
-        return True
+    async def changed(self) -> None:
+        """Wait for news: items read from the outbox, or the tick (so that idle streams can send heartbeats)."""
+        await self._news.wait()
+
+    def attach(self, stream: Stream, task: asyncio.Task[None]) -> None:
+        self._streams[stream] = task
+        self.stats.subscribers = len(self._streams)
+
+    def detach(self, stream: Stream) -> None:
+        self._streams.pop(stream, None)
+        self.stats.subscribers = len(self._streams)
 
     def replay(self, cursor: Cursor, limit: int) -> tuple[list[Item], Cursor]:
         """Read the outbox after ``cursor`` (in a worker thread)."""
@@ -144,6 +161,22 @@ class Hub:
                 log.exception("reading the event outbox failed; retrying")
                 await asyncio.sleep(self.poll_seconds)
 
+    async def _tick(self) -> None:
+        """Wake every stream now and then (heartbeats), and cut off those whose send has been stuck too long: one
+        watchdog for all, instead of a timer per send."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            now = loop.time()
+            for stream, task in list(self._streams.items()):
+                if stream.stall(now):
+                    task.cancel()
+            self._announce()
+
+    def _announce(self) -> None:
+        news, self._news = self._news, asyncio.Event()
+        news.set()
+
     def _append(self, items: list[Item], reached: Cursor) -> None:
         self._items.extend(items)
         if len(self._items) > self.capacity:
@@ -151,8 +184,7 @@ class Hub:
             self._floor = self._items[cut - 1].cursor
             del self._items[:cut]
         self.head = reached
-        news, self._news = self._news, asyncio.Event()
-        news.set()
+        self._announce()
 
     async def _listen(self, url: str) -> None:
         """PostgreSQL LISTEN: other processes' commits wake this hub up."""

@@ -85,6 +85,16 @@ class Item:
     pk: int
     body: bytes  # the JSON sent to everyone admitted
     named_body: bytes | None = None  # sightings: with the reporter's name (the creator's and coordinators' view)
+    _frames: list[bytes | None] = field(default_factory=lambda: [None, None], repr=False)
+
+    def frame_for(self, principal: Principal) -> bytes:
+        """The SSE block of this item as ``principal`` may see it (built once per variant)."""
+        named = self.named_body is not None and self.body_for(principal) is self.named_body
+        cached = self._frames[1 if named else 0]
+        if cached is None:
+            cached = f"id: {self.cursor}\ndata: ".encode() + self.body_for(principal) + b"\n\n"
+            self._frames[1 if named else 0] = cached
+        return cached
 
     def body_for(self, principal: Principal) -> bytes:
         if self.named_body is not None and (

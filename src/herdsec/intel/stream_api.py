@@ -45,6 +45,7 @@ async def hub_of(app: FastAPI) -> Hub:
             app.state.db,
             capacity=settings.stream_buffer_events,
             poll_seconds=settings.stream_poll_seconds,
+            tick_seconds=min(1.0, settings.stream_heartbeat_seconds / 2, settings.stream_send_timeout_seconds / 2),
             listen_url=_listen_url(app.state.db),
         )
         app.state.stream_hub = hub
@@ -102,6 +103,10 @@ class EventStream(Response):
     def __init__(self, hub: Hub, subscription: Subscription, cursor: Cursor, settings: Settings) -> None:
         super().__init__(media_type=MEDIA_TYPE)
         self.hub, self.subscription, self.cursor, self.settings = hub, subscription, cursor, settings
+        self.confirmed = cursor  # the position of the last chunk fully handed to the server
+
+    sending_since: float | None = None  # when the send now in progress started (the hub's watchdog reads it)
+    stalled: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [
@@ -110,37 +115,45 @@ class EventStream(Response):
             (b"x-accel-buffering", b"no"),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        self.hub.stats.subscribers += 1
         pump = asyncio.create_task(self._pump(send))
         watcher = asyncio.create_task(_watch_disconnect(receive))
+        self.hub.attach(self, pump)
         try:
             await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            self.hub.stats.subscribers -= 1
+            self.hub.detach(self)
             for task in (pump, watcher):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        if self.stalled:
+            self.hub.stats.drop(f"{self.subscription.principal.label}: {self.stalled}")
+            await _last_words(send, self.confirmed, self.stalled)
+
+    def stall(self, now: float) -> str | None:
+        """The reason to cut this client off, if its current send has been blocked for longer than allowed."""
+        limit = self.settings.stream_send_timeout_seconds
+        if self.sending_since is None or now - self.sending_since < limit:
+            return None
+        self.stalled = f"the client read nothing for {limit:g} s"
+        return self.stalled
 
     async def _pump(self, send: Send) -> None:
-        confirmed = self.cursor
-        async for chunk in self._chunks():
-            try:
-                await asyncio.wait_for(
-                    send({"type": "http.response.body", "body": chunk, "more_body": True}),
-                    self.settings.stream_send_timeout_seconds,
-                )
-            except TimeoutError:
-                reason = f"the client read nothing for {self.settings.stream_send_timeout_seconds:g} s"
-                self.hub.stats.drop(f"{self.subscription.principal.label}: {reason}")
-                await _last_words(send, confirmed, reason)
-                return
-            confirmed = self.cursor
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        # The opening id tells even a client that receives nothing where it started (so a reconnect loses nothing).
-        yield f"retry: {RETRY_MS}\nid: {self.cursor}\n: herdsec stream\n\n".encode()
+        """Send what the hub has for this subscriber; wait for news; heartbeat when idle. One send per wake-up."""
+        loop = asyncio.get_running_loop()
         hub, sub, batch = self.hub, self.subscription, self.settings.stream_batch_events
+        heartbeat = self.settings.stream_heartbeat_seconds
+        self.confirmed = self.cursor
+
+        async def out(body: bytes) -> None:
+            self.sending_since = loop.time()
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+            self.sending_since = None
+            self.confirmed = self.cursor
+
+        # The opening id tells even a client that receives nothing where it started (so a reconnect loses nothing).
+        await out(f"retry: {RETRY_MS}\nid: {self.cursor}\n: herdsec stream\n\n".encode())
+        last_sent = loop.time()
         while True:
             found = hub.after(self.cursor, batch)
             if found is None:  # older than the ring holds: read the outbox
@@ -149,19 +162,21 @@ class EventStream(Response):
             admitted = [item for item in items if sub.admits(item)]
             if admitted and sub.filters.min_score is not None:
                 admitted = await asyncio.to_thread(_scored, hub, sub, admitted)
-            if admitted:
-                out = b"".join(frame(str(i.cursor), i.body_for(sub.principal)) for i in admitted)
-                hub.stats.delivered += len(admitted)
-                self.cursor = reached
-                yield out + (f"id: {reached}\n\n".encode() if reached != admitted[-1].cursor else b"")
-                continue
             moved = reached != self.cursor
             self.cursor = reached
+            if admitted:
+                body = b"".join(i.frame_for(sub.principal) for i in admitted)
+                hub.stats.delivered += len(admitted)
+                await out(body + (f"id: {reached}\n\n".encode() if reached != admitted[-1].cursor else b""))
+                last_sent = loop.time()
+                continue
             if moved:
                 continue
-            if not await hub.wait(self.cursor, self.settings.stream_heartbeat_seconds):
+            if loop.time() - last_sent >= heartbeat:
                 # The id line moves a browser's lastEventId past items that were filtered out.
-                yield f": heartbeat\nid: {self.cursor}\n\n".encode()
+                await out(f": heartbeat\nid: {self.cursor}\n\n".encode())
+                last_sent = loop.time()
+            await hub.changed()  # news, or the hub's tick (heartbeats and the watchdog)
 
 
 def _scored(hub: Hub, sub: Subscription, items: list[Item]) -> list[Item]:
