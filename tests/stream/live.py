@@ -205,7 +205,7 @@ class ServeProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> ServeProcess:
+    def start(self, timeout: float = 90) -> ServeProcess:
         env = {
             **os.environ,
             "HERDSEC_DATABASE_URL": self.database_url,
