@@ -242,3 +242,25 @@ def test_herdsec_stream_prints_events_as_json_lines(hub: tuple[LiveHub, list[Mem
         timeout=30,
     )
     assert refused.returncode == 2 and "not a stream position" in refused.stderr
+
+
+def test_a_revoked_key_ends_an_open_stream(hub: tuple[LiveHub, list[Member]], monkeypatch: pytest.MonkeyPatch) -> None:
+    from herdsec import identity
+    from herdsec.intel import stream_api
+    from tests.factories import make_member
+
+    live, _members = hub
+    monkeypatch.setattr(stream_api, "REAUTH_SECONDS", 0.3)
+    with live.database.transaction() as session:
+        member = make_member(session, "analyst")
+    sub = Subscriber(live.url, member.key).start()
+    sub.connected()
+    with live.database.transaction() as session:
+        (key,) = identity.list_api_keys(session, member.principal)
+        identity.revoke_api_key(session, member.principal, key.id)
+    got = sub.wait_for(lambda got: any(e.event in ("dropped", "error") for e in got), 5)
+    dropped = [e for e in got if e.event == "dropped"]
+    assert dropped and "credentials no longer accepted" in (dropped[0].data or "")
+    # Reconnecting with the revoked key is refused (the client stops: a refusal is not retried).
+    refused = sub.wait_for(lambda got: any(e.event == "error" for e in got), 5)
+    assert any(e.event == "error" and "refused the API key" in (e.data or "") for e in refused)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from herdsec.core.errors import N_
+from herdsec.core.errors import N_, HerdsecError
 from herdsec.core.i18n import gettext
 from herdsec.core.settings import Settings
 from herdsec.identity import Principal
@@ -26,6 +26,7 @@ Caller = Annotated[Principal, Depends(api_principal)]
 MEDIA_TYPE = "text/event-stream"
 RETRY_MS = 2000
 LAST_WORDS_SECONDS = 0.5
+REAUTH_SECONDS = 60.0  # how often a long-lived stream checks that its key or session is still valid
 
 
 def _listen_url(hub_db: object) -> str | None:
@@ -86,7 +87,9 @@ async def get_stream(
         cursor = hub.head
     else:
         stream.check_not_future(cursor, await asyncio.to_thread(_newest, hub))
-    return EventStream(hub, Subscription(caller, filters), cursor, request.app.state.settings)
+    return EventStream(
+        hub, Subscription(caller, filters), cursor, request.app.state.settings, recheck=lambda: api_principal(request)
+    )
 
 
 def _newest(hub: Hub) -> int:
@@ -100,8 +103,16 @@ class EventStream(Response):
 
     media_type = MEDIA_TYPE
 
-    def __init__(self, hub: Hub, subscription: Subscription, cursor: Cursor, settings: Settings) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        subscription: Subscription,
+        cursor: Cursor,
+        settings: Settings,
+        recheck: Callable[[], Awaitable[Principal]] | None = None,
+    ) -> None:
         super().__init__(media_type=MEDIA_TYPE)
+        self.recheck = recheck
         self.hub, self.subscription, self.cursor, self.settings = hub, subscription, cursor, settings
         self.confirmed = cursor  # the position of the last chunk fully handed to the server
 
@@ -153,8 +164,15 @@ class EventStream(Response):
 
         # The opening id tells even a client that receives nothing where it started (so a reconnect loses nothing).
         await out(f"retry: {RETRY_MS}\nid: {self.cursor}\n: herdsec stream\n\n".encode())
-        last_sent = loop.time()
+        last_sent = last_auth = loop.time()
         while True:
+            if self.recheck is not None and loop.time() - last_auth >= REAUTH_SECONDS:
+                last_auth = loop.time()
+                try:  # a revoked key or an ended session stops the stream
+                    await self.recheck()
+                except HerdsecError as exc:
+                    self.stalled = f"credentials no longer accepted: {exc}"
+                    return
             found = hub.after(self.cursor, batch)
             if found is None:  # older than the ring holds: read the outbox
                 found = await asyncio.to_thread(hub.replay, self.cursor, batch)

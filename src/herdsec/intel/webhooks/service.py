@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import GenerativeSelect
@@ -178,14 +179,18 @@ def _locking(session: Session, query: _Q) -> _Q:
 
 
 def enqueue(session: Session, limit: int = QUEUE_ITEMS) -> int:
-    """Queue the stream's new items for every enabled webhook (as its organization sees them); returns how many."""
+    """Queue the stream's new items for every enabled webhook (as its organization sees them); returns how many.
+    Reads at most ``limit`` items per webhook: :attr:`more` tells the caller to call again."""
     hooks = session.scalars(_locking(session, select(Webhook).where(Webhook.enabled.is_(True))))
     queued = 0
+    session.info["webhooks_more"] = False
     now = utcnow()
     for hook in list(hooks):
         items, reached = stream.read(session, Cursor(hook.cursor_event, hook.cursor_seq), limit)
         if reached == Cursor(hook.cursor_event, hook.cursor_seq):
             continue
+        if len(items) >= limit:
+            session.info["webhooks_more"] = True
         principal = identity.org_principal(session, hook.org_id, f"webhook {hook.id}")
         sub = Subscription(principal, Filters.parse(hook.types, hook.tlps, hook.min_score, hook.sectors))
         wanted = [i for i in items if sub.admits(i)]
@@ -211,6 +216,21 @@ def enqueue(session: Session, limit: int = QUEUE_ITEMS) -> int:
         hook.cursor_event, hook.cursor_seq = reached.event, reached.seq
         queued += len(wanted)
     return queued
+
+
+def more(session: Session) -> bool:
+    """Whether the last :func:`enqueue` in this session stopped at its limit for some webhook."""
+    return bool(session.info.get("webhooks_more"))
+
+
+def purge_delivered(session: Session, older_than: timedelta) -> int:
+    """Forget successful deliveries after a while (dead letters stay until redelivered or their webhook goes)."""
+    result = session.execute(
+        sql_delete(WebhookDelivery).where(
+            WebhookDelivery.status == "delivered", WebhookDelivery.delivered_at < utcnow() - older_than
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True, slots=True)

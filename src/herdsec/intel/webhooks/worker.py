@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import timedelta
 
 import httpx
 
@@ -24,6 +25,8 @@ from herdsec.intel.webhooks import service
 from herdsec.intel.webhooks.logic import SIGNATURE_HEADER, signature
 
 log = logging.getLogger("herdsec.webhooks")
+KEEP_DELIVERED = timedelta(days=7)
+PURGE_EVERY_SECONDS = 3600.0
 
 
 class WebhookWorker:
@@ -33,6 +36,7 @@ class WebhookWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._undo: object = None
+        self._purged = time.monotonic()
 
     async def start(self) -> None:
         if self._task is not None:
@@ -85,10 +89,17 @@ class WebhookWorker:
     _claim_size = 50
 
     def _enqueue(self) -> None:
+        """Queue in short transactions (each locks the webhooks it advances) until every webhook is caught up."""
         while True:
             with self.database.transaction() as session:
-                if service.enqueue(session) < service.QUEUE_ITEMS:
-                    return
+                service.enqueue(session)
+                if not service.more(session):
+                    break
+        now = time.monotonic()
+        if now - self._purged > PURGE_EVERY_SECONDS:
+            self._purged = now
+            with self.database.transaction() as session:
+                service.purge_delivered(session, KEEP_DELIVERED)
 
     def _claim(self) -> list[service.Claim]:
         with self.database.transaction() as session:
