@@ -157,6 +157,9 @@ class Hub:
                         break
             except asyncio.CancelledError:
                 raise
+            except RuntimeError as exc:  # the interpreter or the loop is shutting down
+                log.debug("stream reader stops: %s", exc)
+                return
             except Exception:
                 log.exception("reading the event outbox failed; retrying")
                 await asyncio.sleep(self.poll_seconds)

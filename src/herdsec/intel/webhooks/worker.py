@@ -71,6 +71,9 @@ class WebhookWorker:
                     await self.run_once(client)
                 except asyncio.CancelledError:
                     raise
+                except RuntimeError as exc:  # the interpreter or the loop is shutting down
+                    log.debug("webhook worker stops: %s", exc)
+                    return
                 except Exception:
                     log.exception("webhook worker round failed; retrying")
 
