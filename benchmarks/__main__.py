@@ -13,6 +13,7 @@ BENCHMARKS = {
     "skills": "benchmarks.bench_skills",
     "taxii": "benchmarks.bench_taxii",
     "export": "benchmarks.bench_export",
+    "stream": "benchmarks.bench_stream",
 }
 SIZED = {"ingest", "misp", "taxii", "export"}  # benchmarks that take --sizes
 

@@ -51,6 +51,7 @@ def _register() -> None:
     from herdsec.cli import server
     from herdsec.identity import cli as identity_cli
     from herdsec.intel import cli as intel_cli
+    from herdsec.intel import stream_cli
     from herdsec.intel.federation import cli as federation_cli
     from herdsec.skills import cli as skills_cli
 
@@ -61,6 +62,7 @@ def _register() -> None:
     app.add_typer(intel_cli.intel_app, name="intel")
     app.add_typer(federation_cli.federation_app, name="federation")
     app.add_typer(skills_cli.skills_app, name="skills")
+    stream_cli.register(app)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -67,6 +67,35 @@ class Settings(BaseSettings):
         67_108_864, ge=1024, description="Largest response accepted from an outbound request (bytes)."
     )
 
+    stream_heartbeat_seconds: float = Field(
+        15.0, gt=0, le=300, description="Seconds between heartbeat comments on an idle event stream."
+    )
+    stream_poll_seconds: float = Field(
+        2.0, gt=0, le=60, description="Safety-net poll of the event outbox when no wake-up arrives (seconds)."
+    )
+    stream_buffer_events: int = Field(
+        5000, ge=10, description="Recent stream items each server process keeps in memory for its subscribers."
+    )
+    stream_batch_events: int = Field(
+        500, ge=1, le=10000, description="Most stream items one subscriber holds in hand at a time (its buffer)."
+    )
+    stream_send_timeout_seconds: float = Field(
+        30.0, gt=0, description="A stream client that accepts no data for this long is disconnected (seconds)."
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120, description="Timeout of one webhook delivery (seconds).")
+    webhook_max_attempts: int = Field(
+        8, ge=1, le=50, description="Webhook delivery attempts before a delivery is dead-lettered."
+    )
+    webhook_backoff_seconds: float = Field(
+        10.0, gt=0, description="Wait before the first webhook retry; doubled after each failure (seconds)."
+    )
+    webhook_backoff_cap_seconds: float = Field(
+        3600.0, gt=0, description="Longest wait between two webhook attempts (seconds)."
+    )
+    webhook_poll_seconds: float = Field(
+        2.0, gt=0, le=60, description="How often the webhook worker looks for due deliveries (seconds)."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from herdsec import identity
-from herdsec.core import counters
+from herdsec.core import counters, events
 from herdsec.core.bulk import db_datetime, insert_rows
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput, PermissionDenied
@@ -392,6 +392,7 @@ def _flush(run: _Run) -> None:
             for i, (pk, row) in enumerate(zip(pks, accepted, strict=True))
         ],
     )
+    events.append(session, "objects", org_id=run.actor.org_id, first_seq=first_seq, last_seq=top, count=len(accepted))
     superseded = [
         pk
         for sid, versions in known.items()

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, insert, or_, select
 from sqlalchemy.orm import Session
 
 from herdsec import identity
+from herdsec.core import events
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput, NotFound, PermissionDenied
 from herdsec.identity import Principal, Role
@@ -64,6 +65,17 @@ def record(session: Session, actor: Principal, data: SightingIn, *, source: str 
             }
             for pk, sid in targets
         ],
+    )
+    events.append(
+        session,
+        "sighting",
+        org_id=actor.org_id,
+        stix_id=targets[0][1],
+        objects=[sid for _pk, sid in targets],
+        kind=data.kind,
+        count=data.count,
+        first_seen=first.isoformat(),
+        last_seen=last.isoformat(),
     )
     identity.audit_record(
         session,

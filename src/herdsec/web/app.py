@@ -16,8 +16,9 @@ from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
 from herdsec.intel import exports_api as intel_exports_api
-from herdsec.intel import federation_pages, misp_api, taxii_api
+from herdsec.intel import federation_pages, misp_api, stream_api, taxii_api
 from herdsec.intel import pages as intel_pages
+from herdsec.intel.webhooks import pages as webhook_pages
 from herdsec.skills import api as skills_api
 from herdsec.skills import pages as skills_pages
 from herdsec.web import errors
@@ -73,6 +74,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(skills_api.router, prefix="/api/v1")
     app.include_router(skills_pages.router)
     app.include_router(taxii_api.router)
+    app.include_router(stream_api.router, prefix="/api/v1")
+    app.include_router(webhook_pages.router)
+    app.include_router(stream_api.pages)
+    stream_api.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 

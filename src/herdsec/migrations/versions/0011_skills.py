@@ -1,7 +1,7 @@
 """skills catalogue, postings and programmes
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-01 06:47:02.979951
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import herdsec.core.db
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
