@@ -27,7 +27,7 @@ def main() -> None:
         type=lambda t: [int(x) for x in t.split(",")],
         default=None,
         help="comma-separated sizes for the ingest benchmark (default 100000,1000000); for taxii: "
-        "objects compared with medallion, objects in the hub (default 10000,1000000)",
+        "the sizes compared with medallion, then the hub's size at scale (default 1000,2000,10000,1000000)",
     )
     args = parser.parse_args()
     for name in args.names or list(BENCHMARKS):
