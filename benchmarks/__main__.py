@@ -8,6 +8,7 @@ import importlib
 BENCHMARKS = {
     "visibility": "benchmarks.bench_visibility",
     "ingest": "benchmarks.bench_ingest",
+    "scan": "benchmarks.scan",
 }
 
 

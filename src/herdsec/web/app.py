@@ -16,6 +16,7 @@ from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
 from herdsec.intel import pages as intel_pages
+from herdsec.intel import scanset_api
 from herdsec.web import errors
 from herdsec.web.middleware import BodyLimit, JsonOnlyApi, Language, SecurityHeaders
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     app.include_router(identity_api.router, prefix="/api/v1")
     app.include_router(intel_api.router, prefix="/api/v1")
+    app.include_router(scanset_api.router, prefix="/api/v1")
     app.include_router(identity_pages.router)
     app.include_router(intel_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
