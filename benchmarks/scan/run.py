@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,7 @@ class Result:
     peak_pss_mb: float
     peak_rss_mb: float
     load_seconds: float | None
+    cpu_seconds: float
     false_positives: int
     misses: int
     note: str = ""
@@ -75,9 +77,12 @@ def _memory(pid: int) -> tuple[int, int]:
     return pss, rss
 
 
-def measure(command: list[str], stdout: Path, env: dict[str, str], timeout: float | None = None) -> tuple[float, int, int, str, bool]:
-    """(seconds, peak PSS kB, peak RSS kB, stderr, timed out) of a command and all its children."""
+def measure(
+    command: list[str], stdout: Path, env: dict[str, str], timeout: float | None = None
+) -> tuple[float, float, int, int, str, bool]:
+    """(seconds, CPU seconds, peak PSS kB, peak RSS kB, stderr, timed out) of a command and all its children."""
     peak = [0, 0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with stdout.open("wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=env)
@@ -101,7 +106,9 @@ def measure(command: list[str], stdout: Path, env: dict[str, str], timeout: floa
         seconds = time.perf_counter() - started
         done.set()
         watcher.join()
-    return seconds, peak[0], peak[1], err.decode("utf-8", "replace"), timed_out
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu, peak[0], peak[1], err.decode("utf-8", "replace"), timed_out
 
 
 def score_scan(output: Path, truth: dict[tuple[str, int], set[tuple[str, str]]]) -> tuple[int, int]:
@@ -173,11 +180,11 @@ def _scan(herdsec: str, iocs: Path, logs: Path, count: int, data_bytes: int, tru
           work: Path, env: dict[str, str]) -> Result:
     output = work / "scan.jsonl"
     files = sorted(str(path) for path in logs.iterdir())
-    seconds, pss, rss, err, _ = measure([herdsec, "scan", "--iocs", str(iocs), "--output", "jsonl", *files], output, env)
+    seconds, cpu, pss, rss, err, _ = measure([herdsec, "scan", "--iocs", str(iocs), "--output", "jsonl", *files], output, env)
     loaded = re.search(r"loaded in ([0-9.]+) s", err)
     false_positives, misses = score_scan(output, truth)
     return Result("herdsec scan", count, data_bytes / MB, seconds, pss / 1024, rss / 1024,
-                  float(loaded[1]) if loaded else None, false_positives, misses)
+                  float(loaded[1]) if loaded else None, cpu, false_positives, misses)
 
 
 def _grep(iocs: Path, logs: Path, count: int, data_bytes: int, truth: dict[tuple[str, int], set[tuple[str, str]]],
@@ -198,18 +205,19 @@ def _grep(iocs: Path, logs: Path, count: int, data_bytes: int, truth: dict[tuple
             scanned += _prefix(path, target, share)[0]
             names[str(target)] = str(path)
         note = f"grep on the first {scanned / MB:.0f} MB (a prefix of each file), throughput extrapolated"
-    seconds, pss, rss, _err, timed_out = measure(["grep", "-F", "-n", "-f", str(iocs), *names], output, env, timeout=900)
+    seconds, cpu, pss, rss, _err, timed_out = measure(["grep", "-F", "-n", "-f", str(iocs), *names], output, env, timeout=900)
     if timed_out:
         note += " (killed after 900 s)"
     false_positives, misses, _lines = score_grep(output, truth, names)
-    return Result("grep -F", count, scanned / MB, seconds, pss / 1024, rss / 1024, None, false_positives, misses, note)
+    return Result("grep -F", count, scanned / MB, seconds, pss / 1024, rss / 1024, None, cpu, false_positives, misses,
+                  note)
 
 
 def _line(result: Result) -> str:
     load = f"{result.load_seconds:.1f} s" if result.load_seconds is not None else "-"
     return (
         f"{result.tool:13} {result.indicators:>9,} iocs  {result.megabytes:7.0f} MB  {result.seconds:7.1f} s  "
-        f"{result.rate:7.1f} MB/s  peak {result.peak_pss_mb:6.0f} MB PSS ({result.peak_rss_mb:.0f} MB RSS)  load {load}  "
+        f"{result.rate:7.1f} MB/s  CPU {result.cpu_seconds:7.1f} s ({result.megabytes / max(result.cpu_seconds, 1e-9):6.1f} MB per CPU-s)  peak {result.peak_pss_mb:6.0f} MB PSS ({result.peak_rss_mb:.0f} MB RSS)  load {load}  "
         f"FP {result.false_positives}  misses {result.misses}  {result.note}"
     )
 
@@ -217,5 +225,7 @@ def _line(result: Result) -> str:
 def _report(results: list[Result]) -> None:
     for scan, grep in zip(results[::2], results[1::2], strict=True):
         ratio = scan.rate / grep.rate if grep.rate else float("inf")
-        print(f"at {scan.indicators:,} indicators: herdsec scan is {ratio:.1f}x grep -F's throughput; "
+        cpu_ratio = (scan.megabytes / scan.cpu_seconds) / (grep.megabytes / grep.cpu_seconds) if grep.cpu_seconds else 0
+        print(f"at {scan.indicators:,} indicators: herdsec scan is {ratio:.1f}x grep -F's throughput "
+              f"({cpu_ratio:.1f}x per CPU-second); "
               f"false positives {scan.false_positives} vs {grep.false_positives}, misses {scan.misses} vs {grep.misses}")
