@@ -20,16 +20,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TLDS = ["com", "net", "org", "info", "xyz", "top", "vn", "ru", "biz", "io"]
-WORDS = (
-    "news shop bank cloud mail static cdn api img video learn gov edu sport travel music game photo store home "
-    "market health food book auto car house job school city"
-).split()
+WORDS = [
+    "news",
+    "shop",
+    "bank",
+    "cloud",
+    "mail",
+    "static",
+    "cdn",
+    "api",
+    "img",
+    "video",
+    "learn",
+    "gov",
+    "edu",
+    "sport",
+    "travel",
+    "music",
+    "game",
+    "photo",
+    "store",
+    "home",
+    "market",
+    "health",
+    "food",
+    "book",
+    "auto",
+    "car",
+    "house",
+    "job",
+    "school",
+    "city",
+]
 UAS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
     "curl/8.4.0",
     "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
 ]
+BACKGROUND_FIRST_OCTETS = [8, 13, 23, 31, 142, 151, 172, 185, 203]  # indicators use 45-110
 PLANT_EVERY = 400  # one planted hit per this many lines
 DECOY_EVERY = 400  # one near-miss decoy per this many lines
 NO_URLS = frozenset({"bind", "zeek-dns"})
@@ -68,7 +97,9 @@ def make_indicators(rng: random.Random, count: int) -> Indicators:
     for _ in range(int(count * 0.20)):
         found.hashes.append(_hex(rng, rng.choice((32, 40, 64))))
     for _ in range(int(count * 0.05)):
-        found.urls.append(f"http://{_label(rng)}.{rng.choice(TLDS)}/{_label(rng)}/{_label(rng)}.php?id={rng.randint(1, 9999)}")
+        found.urls.append(
+            f"http://{_label(rng)}.{rng.choice(TLDS)}/{_label(rng)}/{_label(rng)}.php?id={rng.randint(1, 9999)}"
+        )
     for _ in range(int(count * 0.04)):
         found.emails.append(f"{_label(rng)}@{_label(rng)}.{rng.choice(TLDS)}")
     for _ in range(int(count * 0.03)):
@@ -85,7 +116,10 @@ class Background:
         self.rng = rng
         self.domains = [f"{rng.choice(WORDS)}{rng.choice(WORDS)}.{rng.choice(TLDS)}" for _ in range(3000)]
         self.hosts = [f"{rng.choice(['www', 'm', 'api', 'cdn'])}.{d}" for d in self.domains] + self.domains
-        self.public = [f"{rng.choice([8, 13, 23, 31, 142, 151, 172, 185, 203])}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}" for _ in range(5000)]
+        self.public = [
+            f"{rng.choice(BACKGROUND_FIRST_OCTETS)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            for _ in range(5000)
+        ]
         self.internal = [f"10.{rng.randint(0, 20)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}" for _ in range(2000)]
 
     def host(self) -> str:
@@ -207,8 +241,21 @@ def zeek_dns(bg: Background, p: Plant, t: Stamp) -> str:
     name = p.host or (p.url[0] if p.url else None) or bg.host()
     answer = p.ip or bg.public_ip()
     cells = [
-        f"{ts}.{bg.rng.randint(0, 999999):06d}", f"C{_hex(bg.rng, 17)}", bg.internal_ip(), str(bg.rng.randint(1024, 65535)),
-        "10.0.0.53", "53", "udp", str(bg.rng.randint(1, 65535)), name, "1", "C_INTERNET", "1", "A", "0", "NOERROR",
+        f"{ts}.{bg.rng.randint(0, 999999):06d}",
+        f"C{_hex(bg.rng, 17)}",
+        bg.internal_ip(),
+        str(bg.rng.randint(1024, 65535)),
+        "10.0.0.53",
+        "53",
+        "udp",
+        str(bg.rng.randint(1, 65535)),
+        name,
+        "1",
+        "C_INTERNET",
+        "1",
+        "A",
+        "0",
+        "NOERROR",
         f"{answer},{p.text}" if p.text else answer,
     ]
     return "\t".join(cells)
@@ -231,8 +278,17 @@ def zeek_http(bg: Background, p: Plant, t: Stamp) -> str:
     if p.text:
         uri = f"/get?h={p.text}"
     cells = [
-        f"{ts}.{bg.rng.randint(0, 999999):06d}", f"C{_hex(bg.rng, 17)}", bg.internal_ip(), str(bg.rng.randint(1024, 65535)),
-        p.ip or bg.public_ip(), "80", "GET", host, uri, bg.rng.choice(UAS), "200",
+        f"{ts}.{bg.rng.randint(0, 999999):06d}",
+        f"C{_hex(bg.rng, 17)}",
+        bg.internal_ip(),
+        str(bg.rng.randint(1024, 65535)),
+        p.ip or bg.public_ip(),
+        "80",
+        "GET",
+        host,
+        uri,
+        bg.rng.choice(UAS),
+        "200",
     ]
     return "\t".join(cells)
 
@@ -251,11 +307,28 @@ def eve(bg: Background, p: Plant, t: Stamp) -> str:
     }
     if p.url or bg.rng.random() < 0.5:
         host, url = p.url or (p.host or bg.host(), bg.path())
-        record |= {"event_type": "http", "http": {"hostname": host, "url": url, "http_user_agent": bg.rng.choice(UAS),
-                                                  "http_method": "GET", "status": 200, "length": bg.rng.randint(1, 9999)}}
+        record |= {
+            "event_type": "http",
+            "http": {
+                "hostname": host,
+                "url": url,
+                "http_user_agent": bg.rng.choice(UAS),
+                "http_method": "GET",
+                "status": 200,
+                "length": bg.rng.randint(1, 9999),
+            },
+        }
     else:
-        record |= {"event_type": "dns", "dns": {"type": "query", "id": bg.rng.randint(1, 65535),
-                                                "rrname": p.host or bg.host(), "rrtype": "A", "tx_id": 0}}
+        record |= {
+            "event_type": "dns",
+            "dns": {
+                "type": "query",
+                "id": bg.rng.randint(1, 65535),
+                "rrname": p.host or bg.host(),
+                "rrtype": "A",
+                "tx_id": 0,
+            },
+        }
     if p.text:
         record |= {"event_type": "fileinfo", "fileinfo": {"filename": "/a.exe", "md5": p.text, "size": 1024}}
     return json.dumps(record)
@@ -282,7 +355,9 @@ FORMATS: dict[str, tuple[str, str, Callable[[Background, Plant, Stamp], str]]] =
 }
 
 
-def write_logs(directory: Path, total_bytes: int, chosen: Indicators, seed: int = 7) -> dict[tuple[str, int], set[tuple[str, str]]]:
+def write_logs(
+    directory: Path, total_bytes: int, chosen: Indicators, seed: int = 7
+) -> dict[tuple[str, int], set[tuple[str, str]]]:
     """Write one file per format (``total_bytes`` in all); return the truth: (file, line) → {(type, indicator)}."""
     rng = random.Random(seed)
     bg = Background(rng)

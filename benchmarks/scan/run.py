@@ -85,7 +85,7 @@ def measure(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with stdout.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=env)  # noqa: S603 - our own commands
         done = threading.Event()
 
         def poll() -> None:
@@ -122,7 +122,9 @@ def score_scan(output: Path, truth: dict[tuple[str, int], set[tuple[str, str]]])
     return false_positives, misses
 
 
-def score_grep(output: Path, truth: dict[tuple[str, int], set[tuple[str, str]]], files: dict[str, str]) -> tuple[int, int, int]:
+def score_grep(
+    output: Path, truth: dict[tuple[str, int], set[tuple[str, str]]], files: dict[str, str]
+) -> tuple[int, int, int]:
     """(false positives, misses, lines) of ``grep -n`` output over ``files`` (grep's name → the truth's name)."""
     seen: set[tuple[str, int]] = set()
     with output.open("rb") as handle:
@@ -154,15 +156,24 @@ def run(quick: bool = False, size_mb: int | None = None, sets: list[int] | None 
     try:
         started = time.perf_counter()
         universe = generate.make_indicators(rng, max(sets))
-        chosen = generate.Indicators(**{name: values[: max(20, len(values) // 50)] for name, values in vars(universe).items()})
+        chosen = generate.Indicators(
+            **{name: values[: max(20, len(values) // 50)] for name, values in vars(universe).items()}
+        )
         logs = work / "logs"
         logs.mkdir()
         truth = generate.write_logs(logs, size, chosen)
         data_bytes = sum(path.stat().st_size for path in logs.iterdir())
-        print(f"generated {data_bytes / MB:.0f} MB of logs ({len(truth)} planted hits) in {time.perf_counter() - started:.0f} s",
-              flush=True)
+        print(
+            f"generated {data_bytes / MB:.0f} MB of logs ({len(truth)} planted hits) "
+            f"in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         for count in sets:
-            values = [v for name, vals in vars(universe).items() for v in vals[: max(len(getattr(chosen, name)), len(vals) * count // max(sets))]]
+            values = [
+                v
+                for name, vals in vars(universe).items()
+                for v in vals[: max(len(getattr(chosen, name)), len(vals) * count // max(sets))]
+            ]
             random.Random(count).shuffle(values)
             ioc_file = work / f"iocs-{count}.txt"
             generate.write_indicators(ioc_file, values)
@@ -176,19 +187,47 @@ def run(quick: bool = False, size_mb: int | None = None, sets: list[int] | None 
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _scan(herdsec: str, iocs: Path, logs: Path, count: int, data_bytes: int, truth: dict[tuple[str, int], set[tuple[str, str]]],
-          work: Path, env: dict[str, str]) -> Result:
+def _scan(
+    herdsec: str,
+    iocs: Path,
+    logs: Path,
+    count: int,
+    data_bytes: int,
+    truth: dict[tuple[str, int], set[tuple[str, str]]],
+    work: Path,
+    env: dict[str, str],
+) -> Result:
     output = work / "scan.jsonl"
     files = sorted(str(path) for path in logs.iterdir())
-    seconds, cpu, pss, rss, err, _ = measure([herdsec, "scan", "--iocs", str(iocs), "--output", "jsonl", *files], output, env)
+    seconds, cpu, pss, rss, err, _ = measure(
+        [herdsec, "scan", "--iocs", str(iocs), "--output", "jsonl", *files], output, env
+    )
     loaded = re.search(r"loaded in ([0-9.]+) s", err)
     false_positives, misses = score_scan(output, truth)
-    return Result("herdsec scan", count, data_bytes / MB, seconds, pss / 1024, rss / 1024,
-                  float(loaded[1]) if loaded else None, cpu, false_positives, misses)
+    return Result(
+        "herdsec scan",
+        count,
+        data_bytes / MB,
+        seconds,
+        pss / 1024,
+        rss / 1024,
+        float(loaded[1]) if loaded else None,
+        cpu,
+        false_positives,
+        misses,
+    )
 
 
-def _grep(iocs: Path, logs: Path, count: int, data_bytes: int, truth: dict[tuple[str, int], set[tuple[str, str]]],
-          work: Path, env: dict[str, str], full: bool) -> Result:
+def _grep(
+    iocs: Path,
+    logs: Path,
+    count: int,
+    data_bytes: int,
+    truth: dict[tuple[str, int], set[tuple[str, str]]],
+    work: Path,
+    env: dict[str, str],
+    full: bool,
+) -> Result:
     output = work / "grep.txt"
     names: dict[str, str] = {}
     note = ""
@@ -205,19 +244,24 @@ def _grep(iocs: Path, logs: Path, count: int, data_bytes: int, truth: dict[tuple
             scanned += _prefix(path, target, share)[0]
             names[str(target)] = str(path)
         note = f"grep on the first {scanned / MB:.0f} MB (a prefix of each file), throughput extrapolated"
-    seconds, cpu, pss, rss, _err, timed_out = measure(["grep", "-F", "-n", "-f", str(iocs), *names], output, env, timeout=900)
+    seconds, cpu, pss, rss, _err, timed_out = measure(
+        ["grep", "-F", "-n", "-f", str(iocs), *names], output, env, timeout=900
+    )
     if timed_out:
         note += " (killed after 900 s)"
     false_positives, misses, _lines = score_grep(output, truth, names)
-    return Result("grep -F", count, scanned / MB, seconds, pss / 1024, rss / 1024, None, cpu, false_positives, misses,
-                  note)
+    return Result(
+        "grep -F", count, scanned / MB, seconds, pss / 1024, rss / 1024, None, cpu, false_positives, misses, note
+    )
 
 
 def _line(result: Result) -> str:
     load = f"{result.load_seconds:.1f} s" if result.load_seconds is not None else "-"
     return (
         f"{result.tool:13} {result.indicators:>9,} iocs  {result.megabytes:7.0f} MB  {result.seconds:7.1f} s  "
-        f"{result.rate:7.1f} MB/s  CPU {result.cpu_seconds:7.1f} s ({result.megabytes / max(result.cpu_seconds, 1e-9):6.1f} MB per CPU-s)  peak {result.peak_pss_mb:6.0f} MB PSS ({result.peak_rss_mb:.0f} MB RSS)  load {load}  "
+        f"{result.rate:7.1f} MB/s  CPU {result.cpu_seconds:7.1f} s "
+        f"({result.megabytes / max(result.cpu_seconds, 1e-9):6.1f} MB per CPU-s)  "
+        f"peak {result.peak_pss_mb:6.0f} MB PSS ({result.peak_rss_mb:.0f} MB RSS)  load {load}  "
         f"FP {result.false_positives}  misses {result.misses}  {result.note}"
     )
 
@@ -226,6 +270,8 @@ def _report(results: list[Result]) -> None:
     for scan, grep in zip(results[::2], results[1::2], strict=True):
         ratio = scan.rate / grep.rate if grep.rate else float("inf")
         cpu_ratio = (scan.megabytes / scan.cpu_seconds) / (grep.megabytes / grep.cpu_seconds) if grep.cpu_seconds else 0
-        print(f"at {scan.indicators:,} indicators: herdsec scan is {ratio:.1f}x grep -F's throughput "
-              f"({cpu_ratio:.1f}x per CPU-second); "
-              f"false positives {scan.false_positives} vs {grep.false_positives}, misses {scan.misses} vs {grep.misses}")
+        print(
+            f"at {scan.indicators:,} indicators: herdsec scan is {ratio:.1f}x grep -F's throughput "
+            f"({cpu_ratio:.1f}x per CPU-second); "
+            f"false positives {scan.false_positives} vs {grep.false_positives}, misses {scan.misses} vs {grep.misses}"
+        )

@@ -54,12 +54,26 @@ def test_stix_bundle_indicators_and_observables(tmp_path: Path) -> None:
         "type": "bundle",
         "id": "bundle--6d1f7e47-2f4b-4c55-9d0a-111111111111",
         "objects": [
-            {"type": "indicator", "id": "indicator--1", "pattern_type": "stix",
-             "pattern": "[domain-name:value = 'c2.example'] OR [ipv4-addr:value = '198.51.100.9']"},
-            {"type": "indicator", "id": "indicator--2", "pattern_type": "stix", "revoked": True,
-             "pattern": "[domain-name:value = 'revoked.example']"},
-            {"type": "indicator", "id": "indicator--3", "pattern_type": "stix", "valid_until": "2001-01-01T00:00:00Z",
-             "pattern": "[domain-name:value = 'expired.example']"},
+            {
+                "type": "indicator",
+                "id": "indicator--1",
+                "pattern_type": "stix",
+                "pattern": "[domain-name:value = 'c2.example'] OR [ipv4-addr:value = '198.51.100.9']",
+            },
+            {
+                "type": "indicator",
+                "id": "indicator--2",
+                "pattern_type": "stix",
+                "revoked": True,
+                "pattern": "[domain-name:value = 'revoked.example']",
+            },
+            {
+                "type": "indicator",
+                "id": "indicator--3",
+                "pattern_type": "stix",
+                "valid_until": "2001-01-01T00:00:00Z",
+                "pattern": "[domain-name:value = 'expired.example']",
+            },
             {"type": "indicator", "id": "indicator--4", "pattern_type": "stix", "pattern": "[broken"},
             {"type": "url", "id": "url--1", "value": "https://phish.example/login"},
             {"type": "file", "id": "file--1", "hashes": {"SHA-256": "A" * 64}},
@@ -106,7 +120,7 @@ def test_misp_event_attributes_objects_and_composites(tmp_path: Path) -> None:
 def test_json_that_is_neither_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_text('{"hello": 1}')
-    with pytest.raises(InvalidInput, match="neither a STIX 2.1 bundle nor a MISP event"):
+    with pytest.raises(InvalidInput, match=r"neither a STIX 2\.1 bundle nor a MISP event"):
         load_file(path, Loaded())
 
 

@@ -11,9 +11,13 @@ import pytest
 from herdsec.scan import readers
 from tests.scan.helpers import compile_lines, hits
 
-NGINX = '203.0.113.7 - - [01/Dec/2026:06:12:33 +0700] "GET /a?b=c HTTP/1.1" 200 512 "https://ref.example/" "Mozilla/5.0"'
+NGINX = (
+    '203.0.113.7 - - [01/Dec/2026:06:12:33 +0700] "GET /a?b=c HTTP/1.1" 200 512 "https://ref.example/" "Mozilla/5.0"'
+)
 COMMON = '203.0.113.7 - frank [10/Oct/2026:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326'
-SQUID = "1796112753.123    120 10.0.0.5 TCP_MISS/200 1532 GET http://evil.example/x.exe - HIER_DIRECT/203.0.113.9 text/html"
+SQUID = (
+    "1796112753.123    120 10.0.0.5 TCP_MISS/200 1532 GET http://evil.example/x.exe - HIER_DIRECT/203.0.113.9 text/html"
+)
 BIND = (
     "01-Dec-2026 06:12:33.123 client @0x7f0a2c 10.0.0.5#53211 (evil.example): query: evil.example IN A +E(0)K "
     "(10.0.0.1)"
@@ -26,16 +30,31 @@ ZEEK_HTTP = (
     "1796112753.500000\tCk3b1\t10.0.0.5\t51000\t203.0.113.9\t8080\tGET\tEvil.example\t/p/x.php?id=7\tcurl/8\n"
 )
 ZEEK_JSON = json.dumps(
-    {"ts": 1796112753.5, "uid": "Ck3b1", "id.orig_h": "10.0.0.5", "id.resp_p": 80, "host": "evil.example",
-     "uri": "/p/x.php?id=7", "method": "GET"}
+    {
+        "ts": 1796112753.5,
+        "uid": "Ck3b1",
+        "id.orig_h": "10.0.0.5",
+        "id.resp_p": 80,
+        "host": "evil.example",
+        "uri": "/p/x.php?id=7",
+        "method": "GET",
+    }
 )
 EVE = json.dumps(
-    {"timestamp": "2026-12-01T06:12:33.123456+0700", "event_type": "http", "src_ip": "10.0.0.5",
-     "dest_ip": "203.0.113.9", "http": {"hostname": "evil.example", "url": "/p/x.php?id=7", "http_port": 8080}}
+    {
+        "timestamp": "2026-12-01T06:12:33.123456+0700",
+        "event_type": "http",
+        "src_ip": "10.0.0.5",
+        "dest_ip": "203.0.113.9",
+        "http": {"hostname": "evil.example", "url": "/p/x.php?id=7", "http_port": 8080},
+    }
 )
 SYSMON = json.dumps(
-    {"EventID": 22, "Channel": "Microsoft-Windows-Sysmon/Operational",
-     "EventData": {"UtcTime": "2026-12-01 06:12:33.123", "QueryName": "evil.example", "Image": "C:\\x\\a.exe"}}
+    {
+        "EventID": 22,
+        "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "EventData": {"UtcTime": "2026-12-01 06:12:33.123", "QueryName": "evil.example", "Image": "C:\\x\\a.exe"},
+    }
 )
 GENERIC = json.dumps({"@timestamp": "2026-12-01T06:12:33Z", "msg": {"peer": "evil.example"}, "n": 5})
 CSV = "time,src,dst,action\n2026-12-01T06:12:33Z,10.0.0.5,evil.example,deny\n"

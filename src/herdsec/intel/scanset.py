@@ -88,9 +88,7 @@ def _incremental(
         )
     )
     changed.update(
-        session.scalars(
-            select(Sighting.stix_id).where(Sighting.id > cursor.sightings, Sighting.id <= top_sighting)
-        )
+        session.scalars(select(Sighting.stix_id).where(Sighting.id > cursor.sightings, Sighting.id <= top_sighting))
     )
     ordered = sorted(changed)
     visible = visible_objects(identity.viewer_for(actor, bulk=True))

@@ -95,29 +95,49 @@ def _total_size(paths: list[str]) -> int:
 
 
 def scan(
-    logs: Annotated[list[str], typer.Argument(metavar="LOGS...", help="Log files, directories, or - for standard input.")],
+    logs: Annotated[
+        list[str], typer.Argument(metavar="LOGS...", help="Log files, directories, or - for standard input.")
+    ],
     iocs: Annotated[
         list[Path] | None,
-        typer.Option("--iocs", metavar="FILE", help="Indicator file (plain list, CSV, STIX 2.1 bundle, MISP event); repeatable."),
+        typer.Option(
+            "--iocs", metavar="FILE", help="Indicator file (plain list, CSV, STIX 2.1 bundle, MISP event); repeatable."
+        ),
     ] = None,
-    hub_url: Annotated[str | None, typer.Option("--hub", metavar="URL", help="Hub URL: scan for your organization's indicators.")] = None,
+    hub_url: Annotated[
+        str | None, typer.Option("--hub", metavar="URL", help="Hub URL: scan for your organization's indicators.")
+    ] = None,
     api_key: Annotated[
-        str | None, typer.Option("--api-key", metavar="KEY", envvar="HERDSEC_API_KEY", help="API key for --hub (or HERDSEC_API_KEY).")
+        str | None,
+        typer.Option(
+            "--api-key", metavar="KEY", envvar="HERDSEC_API_KEY", help="API key for --hub (or HERDSEC_API_KEY)."
+        ),
     ] = None,
     cache: Annotated[
-        Path | None, typer.Option("--cache", metavar="DIR", help="Directory for the hub's cached scan set (default ~/.cache/herdsec).")
+        Path | None,
+        typer.Option(
+            "--cache", metavar="DIR", help="Directory for the hub's cached scan set (default ~/.cache/herdsec)."
+        ),
     ] = None,
     log_format: Annotated[
-        str | None, typer.Option("--format", metavar="NAME", help="Log format instead of detection: " + ", ".join(READERS) + ".")
+        str | None,
+        typer.Option("--format", metavar="NAME", help="Log format instead of detection: " + ", ".join(READERS) + "."),
     ] = None,
     output: Annotated[
-        str, typer.Option("--output", metavar="table|jsonl", help="table (default on a terminal) or jsonl (default otherwise).")
+        str,
+        typer.Option(
+            "--output", metavar="table|jsonl", help="table (default on a terminal) or jsonl (default otherwise)."
+        ),
     ] = "auto",
-    follow: Annotated[bool, typer.Option("--follow", help="Keep reading a growing file (one file; Ctrl-C stops).")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep reading a growing file (one file; Ctrl-C stops).")
+    ] = False,
     report_sightings: Annotated[
         bool, typer.Option("--report-sightings", help="Send counts and first/last seen per indicator to the hub.")
     ] = False,
-    workers: Annotated[int | None, typer.Option("--workers", metavar="N", min=1, help="Worker processes (default: 2).")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", metavar="N", min=1, help="Worker processes (default: 2).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary, no notices.")] = False,
 ) -> None:
     """Scan logs for the alliance's indicators (exact matches only). Exit status: 0 no match, 1 matches, 2 error."""
@@ -166,7 +186,10 @@ def scan(
         _print_summary(summary, sys.stdout if mode == "table" else sys.stderr)
         scanned = sum(report.bytes for report in reports)
         _say(
-            N_("%(lines)d lines (%(megabytes).1f MB) in %(files)d files, %(matches)d matches of %(indicators)d indicators"),
+            N_(
+                "%(lines)d lines (%(megabytes).1f MB) in %(files)d files, "
+                "%(matches)d matches of %(indicators)d indicators"
+            ),
             lines=sum(report.lines for report in reports),
             megabytes=scanned / 1e6,
             files=len(reports),

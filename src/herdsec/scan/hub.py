@@ -93,14 +93,20 @@ class Hub:
         except urllib.error.HTTPError as exc:
             detail = _problem(exc)
             if exc.code >= 500:
-                raise HubUnreachable(N_("the hub answered %(status)s: %(detail)s"), status=exc.code, detail=detail)
+                raise HubUnreachable(
+                    N_("the hub answered %(status)s: %(detail)s"), status=exc.code, detail=detail
+                ) from None
             raise InvalidInput(
-                N_("the hub refused the request (%(status)s): %(detail)s"), where=self.url, status=exc.code,
+                N_("the hub refused the request (%(status)s): %(detail)s"),
+                where=self.url,
+                status=exc.code,
                 detail=detail,
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise HubUnreachable(N_("the hub at %(url)s is unreachable: %(reason)s"), url=self.url, reason=reason)
+            raise HubUnreachable(
+                N_("the hub at %(url)s is unreachable: %(reason)s"), url=self.url, reason=reason
+            ) from None
 
     # --- the scan set -------------------------------------------------------------------------------------------
 

@@ -109,7 +109,9 @@ def load_file(path: Path, into: Loaded) -> None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(N_("cannot read the indicator file: %(reason)s"), where=str(path), reason=exc.strerror)
+        raise InvalidInput(
+            N_("cannot read the indicator file: %(reason)s"), where=str(path), reason=exc.strerror
+        ) from None
     text = data.decode("utf-8-sig", "replace")
     head = text.lstrip()[:1]
     if head in ("{", "["):

@@ -47,9 +47,9 @@ def load(iocs: Iterable[Path], hub: Hub | None) -> IndicatorSet:
         scanset, notice = _hub_set(hub)
         if notice:
             notices.append(notice)
-        for (kind, value), object_ids in scanset.entries.items():
+        for (type_name, value), object_ids in scanset.entries.items():
             try:
-                typed = normalise(IocType(kind), value)
+                typed = normalise(IocType(type_name), value)
             except ValueError:
                 skipped += 1
                 continue

@@ -15,8 +15,8 @@ from herdsec.scan.readers import (
     plain,
     squid,
     suricata,
-    sysmon,
     syslog,
+    sysmon,
     zeek,
     zeekjson,
 )

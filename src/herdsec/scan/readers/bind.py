@@ -1,6 +1,6 @@
 """BIND query log::
 
-    01-Dec-2026 06:12:33.123 client @0x7f0 10.0.0.5#53211 (evil.example): query: evil.example IN A +E(0) (10.0.0.1)
+01-Dec-2026 06:12:33.123 client @0x7f0 10.0.0.5#53211 (evil.example): query: evil.example IN A +E(0) (10.0.0.1)
 """
 
 from __future__ import annotations
@@ -25,8 +25,14 @@ class Bind(Reader):
         day, _, year, hour, minute, second, millis = match.groups()
         try:
             return datetime(
-                int(year), month(match[2]) or 1, int(day), int(hour), int(minute), int(second),
-                int(millis or 0) * 1000, tzinfo=UTC,
+                int(year),
+                month(match[2]) or 1,
+                int(day),
+                int(hour),
+                int(minute),
+                int(second),
+                int(millis or 0) * 1000,
+                tzinfo=UTC,
             )
         except ValueError:
             return None

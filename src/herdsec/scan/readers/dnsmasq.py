@@ -1,6 +1,6 @@
 """dnsmasq query log (through syslog)::
 
-    Dec  1 06:12:33 gw dnsmasq[812]: query[A] evil.example from 10.0.0.5
+Dec  1 06:12:33 gw dnsmasq[812]: query[A] evil.example from 10.0.0.5
 """
 
 from __future__ import annotations

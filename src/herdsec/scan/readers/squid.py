@@ -1,6 +1,6 @@
 """Squid native access log::
 
-    1701412345.123    120 10.0.0.5 TCP_MISS/200 1532 GET http://evil.example/x.exe - HIER_DIRECT/203.0.113.9 text/html
+1701412345.123    120 10.0.0.5 TCP_MISS/200 1532 GET http://evil.example/x.exe - HIER_DIRECT/203.0.113.9 text/html
 """
 
 from __future__ import annotations
