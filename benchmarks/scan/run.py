@@ -179,7 +179,7 @@ def run(quick: bool = False, size_mb: int | None = None, sets: list[int] | None 
             generate.write_indicators(ioc_file, values)
             results.append(_scan(herdsec, ioc_file, logs, len(values), data_bytes, truth, work, env))
             print(_line(results[-1]), flush=True)
-            results.append(_grep(ioc_file, logs, len(values), data_bytes, truth, work, env, full=count < 1_000_000))
+            results.append(_grep(ioc_file, logs, len(values), data_bytes, truth, work, env, full=quick))
             print(_line(results[-1]), flush=True)
         _report(results)
         return results

@@ -243,7 +243,7 @@ def _run(
                     return [scanner.follow(paths[0])]
                 except KeyboardInterrupt:
                     return []
-            return [scanner.scan_path(path) for path in paths]
+            return scanner.scan_paths(paths)
 
 
 def register(app: typer.Typer) -> None:

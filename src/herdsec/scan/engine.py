@@ -65,15 +65,14 @@ def _candidate_lines(data: bytes, translated: bytes, needles: set[bytes]) -> Ite
     for needle in needles:
         position = translated.find(needle)
         while position >= 0:
-            line_start = translated.rfind(b"\n", 0, position) + 1
-            starts.add(line_start)
-            line_end = translated.find(b"\n", position)
+            starts.add(data.rfind(b"\n", 0, position) + 1)
+            line_end = data.find(b"\n", position)
             position = -1 if line_end < 0 else translated.find(needle, line_end + 1)
     number, counted = 1, 0
     for line_start in sorted(starts):
-        number += translated.count(b"\n", counted, line_start)
+        number += data.count(b"\n", counted, line_start)
         counted = line_start
-        line_end = translated.find(b"\n", line_start)
+        line_end = data.find(b"\n", line_start)
         yield number, data[line_start : line_end if line_end >= 0 else len(data)]
 
 
@@ -159,66 +158,72 @@ class Scanner:
 
     def scan_path(self, path: str) -> FileReport:
         """Scan one file (or ``-``); problems are in the report, never raised."""
-        report = FileReport(path)
-        try:
-            if path == sources.STDIN:
-                self._scan_stream(report, None)
-                return report
-            size = os.path.getsize(path)
-            head = sources.sample(path)
-            if sources.is_binary(head):
-                report.problem = "binary data, not a text log: skipped"
-                return report
-            reader = self.reader_for(sources.head_of(head))
-            report.format = reader.name
-            if sources.is_gzip(path):
-                self._run(report, reader, sources.gzip_chunks(path, self.chunk_size))
-            else:
-                tasks: Iterator[sources.Range | bytes] = iter(sources.ranges(path, size, self.chunk_size))
-                self._run(report, reader, tasks, in_process=size < IN_PROCESS_BELOW)
-        except sources.SourceProblem as exc:
-            report.problem = str(exc)
-        except OSError as exc:
-            report.problem = f"cannot read: {exc.strerror or exc}"
-        return report
+        return self.scan_paths([path])[0]
 
-    def _scan_stream(self, report: FileReport, handle: BinaryIO | None) -> None:
-        import sys
+    def scan_paths(self, paths: list[str]) -> list[FileReport]:
+        """Scan files in order (``-`` is standard input). The chunks of all files share the workers, so that small
+        files are scanned in parallel too; matches still arrive in file and line order."""
+        global _matcher
+        _matcher = self.matcher
+        pool = None if _small(paths) else self._get_pool()
+        reports: list[FileReport] = []
+        window: deque[tuple[FileReport, AsyncResult[Chunk]]] = deque()
+        for path in paths:
+            report = FileReport(path)
+            reports.append(report)
+            try:
+                opened = self._open(report, path)
+                if opened is None:
+                    continue
+                reader, tasks = opened
+                for task in tasks:
+                    if pool is None:
+                        self._collect(report, _work(task, reader))
+                        continue
+                    window.append((report, pool.apply_async(_work, (task, reader))))
+                    while len(window) > 2 * self.workers:
+                        done, result = window.popleft()
+                        self._collect(done, result.get())
+            except sources.SourceProblem as exc:  # a damaged gzip: what was read is still collected
+                report.problem = str(exc)
+            except OSError as exc:
+                report.problem = f"cannot read: {exc.strerror or exc}"
+        while window:
+            done, result = window.popleft()
+            self._collect(done, result.get())
+        _close_handles()
+        return reports
 
-        stream = handle or sys.stdin.buffer
+    def _open(self, report: FileReport, path: str) -> tuple[Reader, Iterator[sources.Range | bytes]] | None:
+        """The reader and the chunks of a file; None (and the report says why) when it is not scanned."""
+        if path == sources.STDIN:
+            import sys
+
+            return self._stream(report, sys.stdin.buffer)
+        size = os.path.getsize(path)
+        head = sources.sample(path)
+        if sources.is_binary(head):
+            report.problem = "binary data, not a text log: skipped"
+            return None
+        reader = self.reader_for(sources.head_of(head))
+        report.format = reader.name
+        if sources.is_gzip(path):
+            return reader, sources.gzip_chunks(path, self.chunk_size)
+        return reader, iter(sources.ranges(path, size, self.chunk_size))
+
+    def _stream(self, report: FileReport, stream: BinaryIO) -> tuple[Reader, Iterator[sources.Range | bytes]] | None:
         first = next(sources.chunks(stream, self.chunk_size), b"")
         if sources.is_binary(first):
             report.problem = "binary data, not a text log: skipped"
-            return
+            return None
         reader = self.reader_for(sources.head_of(first))
         report.format = reader.name
 
-        def stream_chunks() -> Iterator[bytes]:
+        def stream_chunks() -> Iterator[sources.Range | bytes]:
             yield first
             yield from sources.chunks(stream, self.chunk_size)
 
-        self._run(report, reader, stream_chunks())
-
-    def _run(
-        self, report: FileReport, reader: Reader, tasks: Iterator[sources.Range | bytes], in_process: bool = False
-    ) -> None:
-        pool = None if in_process else self._get_pool()
-        if pool is None:
-            global _matcher
-            _matcher = self.matcher
-            for task in tasks:
-                self._collect(report, _work(task, reader))
-            _close_handles()
-            return
-        window: deque[AsyncResult[Chunk]] = deque()
-        try:
-            for task in tasks:
-                window.append(pool.apply_async(_work, (task, reader)))
-                while len(window) > 2 * self.workers:
-                    self._collect(report, window.popleft().get())
-        finally:  # a damaged gzip stops the tasks: what was read is still collected
-            while window:
-                self._collect(report, window.popleft().get())
+        return reader, stream_chunks()
 
     def _collect(self, report: FileReport, chunk: Chunk) -> None:
         for number, stamp, hits in chunk.found:
@@ -251,6 +256,19 @@ class Scanner:
                 if cut:
                     self._collect(report, scan_chunk(self.matcher, reader, data[:cut]))
         return report
+
+
+def _small(paths: list[str]) -> bool:
+    """Whether the input is too small to be worth starting worker processes (standard input never is)."""
+    total = 0
+    for path in paths:
+        if path == sources.STDIN:
+            return False
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            continue
+    return total < IN_PROCESS_BELOW
 
 
 def _close_handles() -> None:

@@ -54,9 +54,10 @@ TABLE = bytes(
     (c + 32 if 65 <= c <= 90 else c) if (c in _TOKEN_BYTES or 65 <= c <= 90 or c == 10) else 32 for c in range(256)
 )
 """Byte translation for lines: ASCII letters lowercased, token bytes kept, newlines kept, every other byte a space."""
-CHUNK_TABLE = TABLE.replace(b":", b" ")
-"""The same for the chunk pass, where ``:`` also separates (``host:port``; IPv6 addresses are found by their groups)."""
-_AT_DOMAIN = re.compile(rb"@([^ \n@]+)")
+CHUNK_TABLE = TABLE.replace(b":", b" ").replace(b"\n", b" ")
+"""The same for the chunk pass, where ``:`` and newlines also separate (``host:port``; IPv6 addresses are found by
+their groups)."""
+_AT_DOMAIN = re.compile(rb"@([^ @]+)")
 _TOKEN = re.compile(rb"[^ \n]+")
 _DIGITS = frozenset(b"0123456789")
 _V4 = re.compile(
@@ -271,7 +272,7 @@ class Matcher:
         """Strings that every line of the chunk holding a match contains (``translated`` =
         ``chunk.translate(CHUNK_TABLE)``): exact tokens, listed parent domains, URL hosts, IPv6 group signatures,
         dotted network prefixes. All set operations, plus one comprehension per domain level over distinct tokens."""
-        tokens = set(translated.replace(b". ", b" ").replace(b".\n", b"\n").split())
+        tokens = set(translated.replace(b". ", b" ").split())
         if b"@" in translated:
             tokens.update(_AT_DOMAIN.findall(translated))
         found = tokens & self.probes

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-CHUNK = 4 * 1024 * 1024
+CHUNK = 8 * 1024 * 1024
 MAX_LINE = 64 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 STDIN = "-"
