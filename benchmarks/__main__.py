@@ -20,7 +20,7 @@ def main() -> None:
         "--sizes",
         type=lambda t: [int(x) for x in t.split(",")],
         default=None,
-        help="comma-separated sizes for the ingest benchmark and the scan benchmark's indicator sets (default 100000,1000000)",
+        help="comma-separated sizes for the ingest benchmark (default 100000,1000000)",
     )
     args = parser.parse_args()
     for name in args.names or list(BENCHMARKS):
