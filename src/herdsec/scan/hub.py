@@ -142,15 +142,12 @@ class Hub:
         with self._open(SCANSET + query) as response:
             lines = _ndjson(response)
             for line in lines:
-                if "cursor" in line:
+                if "cursor" in line:  # the last line
                     scanset.cursor = str(line["cursor"])
-                    if line.get("full"):
-                        pass  # already replaced: see the "full" header below
-                    continue
-                if line.get("full") is True and "op" not in line:
+                elif "op" in line:
+                    scanset.apply(line)
+                elif line.get("full") is True:  # the first line of a full answer: it replaces the cache
                     scanset.entries.clear()
-                    continue
-                scanset.apply(line)
         scanset.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.save_cache(scanset)
         return scanset
