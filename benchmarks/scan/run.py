@@ -123,16 +123,20 @@ def score_scan(output: Path, truth: dict[tuple[str, int], set[tuple[str, str]]])
 
 
 def score_grep(
-    output: Path, truth: dict[tuple[str, int], set[tuple[str, str]]], files: dict[str, str]
+    output: Path,
+    truth: dict[tuple[str, int], set[tuple[str, str]]],
+    files: dict[str, str],
+    lines: dict[str, int] | None = None,
 ) -> tuple[int, int, int]:
-    """(false positives, misses, lines) of ``grep -n`` output over ``files`` (grep's name → the truth's name)."""
+    """(false positives, misses, lines) of ``grep -n`` output over ``files`` (grep's name → the truth's name),
+    against the truth of the first ``lines[file]`` lines of each file when grep read a prefix."""
     seen: set[tuple[str, int]] = set()
     with output.open("rb") as handle:
         for raw in handle:
             name, _, rest = raw.partition(b":")
             number = rest.partition(b":")[0]
             seen.add((files.get(name.decode(), name.decode()), int(number)))
-    relevant = {key for key in truth if key[0] in files.values()}
+    relevant = {key for key in truth if key[0] in files.values() and (lines is None or key[1] <= lines.get(key[0], 0))}
     return len(seen - relevant), len(relevant - seen), len(seen)
 
 
@@ -230,6 +234,7 @@ def _grep(
 ) -> Result:
     output = work / "grep.txt"
     names: dict[str, str] = {}
+    line_counts: dict[str, int] = {}
     note = ""
     scanned = data_bytes
     if full:
@@ -241,15 +246,17 @@ def _grep(
         scanned = 0
         for path in sorted(logs.iterdir()):
             target = prefix_dir / path.name
-            scanned += _prefix(path, target, share)[0]
+            size, count = _prefix(path, target, share)
+            scanned += size
             names[str(target)] = str(path)
+            line_counts[str(path)] = count
         note = f"grep on the first {scanned / MB:.0f} MB (a prefix of each file), throughput extrapolated"
     seconds, cpu, pss, rss, _err, timed_out = measure(
         ["grep", "-F", "-n", "-f", str(iocs), *names], output, env, timeout=900
     )
     if timed_out:
         note += " (killed after 900 s)"
-    false_positives, misses, _lines = score_grep(output, truth, names)
+    false_positives, misses, _lines = score_grep(output, truth, names, None if full else line_counts)
     return Result(
         "grep -F", count, scanned / MB, seconds, pss / 1024, rss / 1024, None, cpu, false_positives, misses, note
     )
