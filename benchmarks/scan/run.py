@@ -38,6 +38,7 @@ class Result:
     peak_pss_mb: float
     peak_rss_mb: float
     load_seconds: float | None
+    load_cpu_seconds: float | None
     cpu_seconds: float
     false_positives: int
     misses: int
@@ -206,7 +207,7 @@ def _scan(
     seconds, cpu, pss, rss, err, _ = measure(
         [herdsec, "scan", "--iocs", str(iocs), "--output", "jsonl", *files], output, env
     )
-    loaded = re.search(r"loaded in ([0-9.]+) s", err)
+    loaded = re.search(r"loaded in ([0-9.]+) s, ([0-9.]+) s CPU", err)
     false_positives, misses = score_scan(output, truth)
     return Result(
         "herdsec scan",
@@ -216,6 +217,7 @@ def _scan(
         pss / 1024,
         rss / 1024,
         float(loaded[1]) if loaded else None,
+        float(loaded[2]) if loaded else None,
         cpu,
         false_positives,
         misses,
@@ -258,12 +260,14 @@ def _grep(
         note += " (killed after 900 s)"
     false_positives, misses, _lines = score_grep(output, truth, names, None if full else line_counts)
     return Result(
-        "grep -F", count, scanned / MB, seconds, pss / 1024, rss / 1024, None, cpu, false_positives, misses, note
+        "grep -F", count, scanned / MB, seconds, pss / 1024, rss / 1024, None, None, cpu, false_positives, misses, note
     )
 
 
 def _line(result: Result) -> str:
-    load = f"{result.load_seconds:.1f} s" if result.load_seconds is not None else "-"
+    load = "-"
+    if result.load_seconds is not None:
+        load = f"{result.load_seconds:.1f} s ({result.load_cpu_seconds or 0:.1f} s CPU)"
     return (
         f"{result.tool:13} {result.indicators:>9,} iocs  {result.megabytes:7.0f} MB  {result.seconds:7.1f} s  "
         f"{result.rate:7.1f} MB/s  CPU {result.cpu_seconds:7.1f} s "

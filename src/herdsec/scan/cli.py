@@ -163,9 +163,13 @@ def scan(
         for notice in indicators.notices:
             _say(N_("%(notice)s"), notice=notice)
         _say(
-            N_("%(count)d indicators loaded in %(seconds).2f s (%(skipped)d skipped: not scannable or invalid)"),
+            N_(
+                "%(count)d indicators loaded in %(seconds).2f s, %(cpu).2f s CPU "
+                "(%(skipped)d skipped: not scannable or invalid)"
+            ),
             count=indicators.matcher.count,
             seconds=indicators.seconds,
+            cpu=indicators.cpu_seconds,
             skipped=indicators.skipped_types + len(indicators.problems),
         )
     mode = output if output != "auto" else ("table" if sys.stdout.isatty() else "jsonl")
