@@ -40,8 +40,11 @@ def load(iocs: Iterable[Path], hub: Hub | None) -> IndicatorSet:
         load_file(path, loaded)
     matcher = Matcher()
     ids: dict[tuple[str, str], set[str]] = {}
+    by_kind: dict[IocType, list[str]] = {}
     for kind, text in loaded.canonical:
-        matcher.add_canonical(kind, text)
+        by_kind.setdefault(kind, []).append(text)
+    for kind, texts in by_kind.items():
+        matcher.add_many_canonical(kind, texts)
     skipped = sum(0 if matcher.add(value) else 1 for value in loaded.values)
     notices: list[str] = []
     if hub is not None:
