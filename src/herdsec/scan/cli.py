@@ -247,6 +247,10 @@ def _run(
                     return [scanner.follow(paths[0])]
                 except KeyboardInterrupt:
                     return []
+                except OSError as exc:
+                    raise InvalidInput(
+                        N_("cannot read: %(reason)s"), where=paths[0], reason=exc.strerror or str(exc)
+                    ) from None
             return scanner.scan_paths(paths)
 
 
