@@ -14,6 +14,7 @@ BENCHMARKS = {
     "taxii": "benchmarks.bench_taxii",
     "export": "benchmarks.bench_export",
     "stream": "benchmarks.bench_stream",
+    "scan": "benchmarks.scan",
 }
 SIZED = {"ingest", "misp", "taxii", "export"}  # benchmarks that take --sizes
 
@@ -35,6 +36,8 @@ def main() -> None:
         module = importlib.import_module(BENCHMARKS[name])
         if name in SIZED:
             module.run(quick=args.quick, sizes=args.sizes)
+        elif name == "scan":
+            module.run(quick=args.quick, sets=args.sizes)
         else:
             module.run(quick=args.quick)
 

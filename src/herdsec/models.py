@@ -1,6 +1,6 @@
 """Every module's tables, imported in one place for Alembic (add each new module's ``models`` here)."""
 
-from herdsec.core import counters, events
+from herdsec.core import counters
 from herdsec.identity import models as identity_models
 from herdsec.intel import models as intel_models
 from herdsec.intel.federation import models as federation_models
@@ -11,7 +11,6 @@ from herdsec.skills import models as skills_models
 
 __all__ = [
     "counters",
-    "events",
     "federation_models",
     "identity_models",
     "intel_models",

@@ -41,13 +41,28 @@ def main(
 
 
 _registered = False
+_missing: str | None = None  # a server dependency the base install lacks
 
 
-def _register() -> None:
-    global _registered
+def _register(*, hub: bool = True) -> None:
+    """Add the commands. The scanner comes first and alone when it is the command: the base install (no server
+    extra) runs it, and it does not pay for importing the hub."""
+    global _registered, _missing
     if _registered:
         return
     _registered = True
+    from herdsec.scan import cli as scan_cli
+
+    scan_cli.register(app)
+    if not hub:
+        return
+    try:
+        _register_hub()
+    except ModuleNotFoundError as exc:
+        _missing = exc.name or "?"
+
+
+def _register_hub() -> None:
     from herdsec.cli import server
     from herdsec.identity import cli as identity_cli
     from herdsec.intel import cli as intel_cli
@@ -67,11 +82,12 @@ def _register() -> None:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
-    try:
-        _register()
-    except ModuleNotFoundError as exc:  # the base install has the scanner only
+    args = sys.argv[1:] if argv is None else argv
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    _register(hub=command != "scan")
+    if _missing and command not in (None, "scan"):  # the base install has the scanner only
         print(
-            f"herdsec: error: the hub needs its server dependencies ({exc.name}); pip install 'herdsec[server]'",
+            f"herdsec: error: the hub needs its server dependencies ({_missing}); pip install 'herdsec[server]'",
             file=sys.stderr,
         )
         raise SystemExit(EXIT_ERROR) from None

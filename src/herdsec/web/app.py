@@ -16,7 +16,7 @@ from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
 from herdsec.intel import api as intel_api
 from herdsec.intel import exports_api as intel_exports_api
-from herdsec.intel import federation_pages, misp_api, stream_api, taxii_api
+from herdsec.intel import federation_pages, misp_api, scanset_api, stream_api, taxii_api
 from herdsec.intel import pages as intel_pages
 from herdsec.intel.webhooks import pages as webhook_pages
 from herdsec.skills import api as skills_api
@@ -68,6 +68,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(intel_api.router, prefix="/api/v1")
     app.include_router(misp_api.router, prefix="/api/v1")
     app.include_router(intel_exports_api.router, prefix="/api/v1")
+    app.include_router(scanset_api.router, prefix="/api/v1")
     app.include_router(identity_pages.router)
     app.include_router(intel_pages.router)
     app.include_router(federation_pages.router)
