@@ -6,7 +6,8 @@ statement building. Values must already be in the database's own form (see :func
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,4 +41,30 @@ def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Sequ
     try:
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608 - fixed names
     finally:
+        cursor.close()
+
+
+PAGE_CACHE_MIN = 16 * 1024 * 1024
+PAGE_CACHE_MAX = 256 * 1024 * 1024
+
+
+@contextmanager
+def page_cache_for(session: Session, load_bytes: int | None) -> Iterator[None]:
+    """On SQLite, a page cache sized to a bulk load (between 16 and 256 MB) for its duration: the random inserts into
+    the indexes then touch memory, not the file. The connection's own setting is restored afterwards."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite" or not load_bytes:
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        before = int(cursor.execute("PRAGMA cache_size").fetchone()[0])
+        wanted = min(max(load_bytes, PAGE_CACHE_MIN), PAGE_CACHE_MAX) // 1024
+        if before >= 0 or -before < wanted:  # a positive size counts pages: replace it with the KiB size
+            cursor.execute(f"PRAGMA cache_size = -{wanted}")
+        yield
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {before}")
         cursor.close()

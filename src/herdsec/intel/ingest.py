@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from herdsec import identity
 from herdsec.core import counters
-from herdsec.core.bulk import db_datetime, insert_rows
+from herdsec.core.bulk import insert_rows, page_cache_for
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput, PermissionDenied
 from herdsec.identity import Principal, Role
@@ -42,6 +42,8 @@ from herdsec.intel.prepare import (
 )
 from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import IngestFailure, IngestStatus
+from herdsec.ioc.types import IocType
+from herdsec.ioc.warninglists import shipped
 
 OBJECT_COLUMNS = (
     "id",
@@ -63,8 +65,14 @@ OBJECT_COLUMNS = (
 )
 OBSERVABLE_COLUMNS = ("object_id", "type", "value_key", "value", "problem", "warninglists")
 MAX_FAILURES_LISTED = 10_000
+VERSIONS_SQL = {
+    "postgresql": "SELECT id, stix_id, modified, current, creator_org_id FROM stix_objects WHERE stix_id = ANY(%s)",
+    "sqlite": "SELECT id, stix_id, modified, current, creator_org_id FROM stix_objects"
+    " WHERE stix_id IN (SELECT value FROM json_each(?))",
+}
 SYNTAX_DETAIL_LIMIT = 64 * 1024 * 1024  # re-read files up to this size to give the line and column of an error
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+IOC_TYPES = {t.value: t for t in IocType}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,20 +146,21 @@ def ingest_bundle(
             member_identities=frozenset(f"identity--{o.uuid}" for o in orgs),
             dialect=session.get_bind().dialect.name,
         )
-        for batch in prepared_batches(stream, context, parallel=parallel):
-            for item in batch:
-                run.status.total_count += 1
-                if isinstance(item, Refused):
-                    run.fail(item.position, {"id": item.id}, item.reason)
-                else:
-                    run.pending.append(item)
-            if len(run.pending) >= BATCH:
-                _flush(run)
+        with page_cache_for(session, size):
+            for batch in prepared_batches(stream, context, parallel=parallel):
+                run.status.total_count += len(batch)
+                for item in batch:
+                    if type(item) is Refused:
+                        run.fail(item.position, {"id": item.id}, item.reason)
+                    else:
+                        run.pending.append(item)  # type: ignore[arg-type]
+                if len(run.pending) >= BATCH:
+                    _flush(run)
+            _flush(run)
     except SyntaxProblem as exc:
         if str(exc).startswith(("nested deeper", "the document needs more memory")):
             raise InvalidInput(N_("malformed JSON: %(reason)s"), where="bundle", reason=str(exc)) from None
         raise _syntax_error(stream, exc) from None
-    _flush(run)
     run.status.success_count = run.status.total_count - run.status.failure_count
     identity.audit_record(
         session,
@@ -264,26 +273,14 @@ def _flush(run: _Run) -> None:
     # Take the counter lock before reading what exists: concurrent ingests of the same ids are serialised, so
     # ownership and "current" are decided on committed data.
     counters.reserve(session, "stix_seq", 0)
-    ids = sorted({r.stix_id for r in rows})
-    existing: dict[str, list[tuple[int, datetime, bool, int]]] = {}
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
-        for pk, sid, modified, current, owner in session.execute(
-            select(
-                StixObject.id, StixObject.stix_id, StixObject.modified, StixObject.current, StixObject.creator_org_id
-            ).where(StixObject.stix_id.in_(chunk))
-        ):
-            existing.setdefault(sid, []).append((pk, modified, current, owner))
     # Versions are compared as integer microseconds (what the reading process sends: cheap to pickle).
-    known: dict[str, list[tuple[int, int, bool, int]]] = {
-        sid: [(pk, _us(m), c, o) for pk, m, c, o in versions] for sid, versions in existing.items()
-    }
+    known = existing_versions(session, sorted({r.stix_id for r in rows}))
     newest: dict[str, int] = {sid: max(v[1] for v in versions) for sid, versions in known.items()}
     accepted: list[Prepared] = []
     seen_versions: set[tuple[str, int]] = {(sid, v[1]) for sid, versions in known.items() for v in versions}
     for row in rows:
-        versions = known.get(row.stix_id, [])
-        if any(owner != run.actor.org_id for _pk, _m, _c, owner in versions):
+        versions = known.get(row.stix_id, ())
+        if versions and any(owner != run.actor.org_id for _pk, _m, _c, owner in versions):
             run.fail(
                 row.position,
                 {"id": row.stix_id},
@@ -305,9 +302,10 @@ def _flush(run: _Run) -> None:
     counters.advance_to(session, "stix_added_us", base_us + len(accepted) - 1)
     first_seq = top - len(accepted) + 1
     audience = run.audience
+    org_id, distribution, group_id = run.actor.org_id, audience.distribution.value, audience.sharing_group_id
     dialect = session.get_bind().dialect.name
     # The counter lock serialises writers, so the sequence number is also a safe primary key: no RETURNING.
-    pks = list(range(first_seq, top + 1))
+    pks = range(first_seq, top + 1)
     insert_rows(
         session,
         "stix_objects",
@@ -321,17 +319,17 @@ def _flush(run: _Run) -> None:
                 "2.1",
                 row.created_db,
                 row.modified_db,
-                db_datetime(dialect, EPOCH + timedelta(microseconds=base_us + i)),
+                added,
                 row.modified_us == newest[row.stix_id],
                 row.revoked,
-                run.actor.org_id,
+                org_id,
                 row.tlp,
-                audience.distribution.value,
-                audience.sharing_group_id,
+                distribution,
+                group_id,
                 row.name,
                 row.data,
             )
-            for i, (pk, row) in enumerate(zip(pks, accepted, strict=True))
+            for pk, added, row in zip(pks, added_times(dialect, base_us, len(accepted)), accepted, strict=True)
         ],
     )
     superseded = [
@@ -345,11 +343,15 @@ def _flush(run: _Run) -> None:
             update(StixObject).where(StixObject.id.in_(superseded[start : start + 500])).values(current=False)
         )
     observables = []
+    match, flagged_values = shipped().match_text, 0
     for pk, row in zip(pks, accepted, strict=True):
-        for value_type, value, key, problem, flagged in row.values:
+        for value_type, value, key, problem in row.values:
+            hits = match(IOC_TYPES[value_type], value)
+            flagged = ",".join(sorted({h.list_name for h in hits}))[:400] if hits else None
             if flagged or problem:
-                run.status.flagged_values += 1
+                flagged_values += 1
             observables.append((pk, value_type, key, value, problem, flagged))
+    run.status.flagged_values += flagged_values
     insert_rows(session, "observables", OBSERVABLE_COLUMNS, observables)
     _record_stix_sightings(run, [row for row in accepted if row.obj_type == "sighting"])
     _record_tags(run, accepted)
@@ -358,6 +360,49 @@ def _flush(run: _Run) -> None:
 
 def _us(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def existing_versions(session: Session, ids: list[str]) -> dict[str, list[tuple[int, int, bool, int]]]:
+    """Stored versions of these STIX ids: (primary key, modified in microseconds, current, creator organization).
+
+    One driver-level query per batch (the id list is one parameter: an array on PostgreSQL, a JSON array read by
+    ``json_each`` on SQLite), both served by the unique (stix_id, modified) index."""
+    found: dict[str, list[tuple[int, int, bool, int]]] = {}
+    if not ids:
+        return found
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            cursor.execute(VERSIONS_SQL["postgresql"], (ids,))
+        else:
+            cursor.execute(VERSIONS_SQL["sqlite"], (orjson.dumps(ids).decode(),))
+        for pk, sid, modified, current, owner in cursor.fetchall():
+            if isinstance(modified, str):  # SQLite: naive UTC text
+                modified = datetime.fromisoformat(modified)
+            if modified.tzinfo is None:
+                modified = modified.replace(tzinfo=UTC)
+            found.setdefault(sid, []).append((pk, _us(modified), bool(current), owner))
+    finally:
+        cursor.close()
+    return found
+
+
+def added_times(dialect: str, base_us: int, count: int) -> list[Any]:
+    """``date_added`` of ``count`` new rows, one microsecond apart from ``base_us``, in the form bulk inserts write
+    (SQLite's naive UTC text, PostgreSQL's ISO text with offset); the text of each second is built once."""
+    out: list[Any] = []
+    prefix_second, prefix = -1, ""
+    suffix = "" if dialect == "sqlite" else "+00:00"
+    for us in range(base_us, base_us + count):
+        second, micro = divmod(us, 1_000_000)
+        if second != prefix_second:
+            moment = EPOCH + timedelta(seconds=second)
+            prefix_second, prefix = second, moment.strftime("%Y-%m-%d %H:%M:%S.")
+        out.append(f"{prefix}{micro:06d}{suffix}")
+    return out
 
 
 def _record_tags(run: _Run, rows: list[Prepared]) -> None:
