@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import pickle
 import queue as queue_module
 import re
 import resource
@@ -257,7 +258,7 @@ def _worker(path: str, offset: int, context: Context, queue: Any) -> None:
         with open(path, "rb") as handle:
             handle.seek(offset)
             for items in prepare_stream(handle, preparer):
-                queue.put(items)
+                queue.put(pack(items))
     except SyntaxProblem as exc:
         queue.put(("syntax", str(exc)))
     except MemoryError:
@@ -266,6 +267,22 @@ def _worker(path: str, offset: int, context: Context, queue: Any) -> None:
         queue.put(("error", repr(exc)))
     finally:
         queue.put(None)
+
+
+def pack(items: list[Prepared | Refused]) -> bytes:
+    """A batch as bytes for the queue: plain tuples pickled without the memo (a named tuple pickles through
+    ``copyreg`` and the memo costs a dictionary entry per object; neither is needed for flat, acyclic rows)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump([tuple(item) for item in items])
+    return buffer.getvalue()
+
+
+def unpack(payload: bytes) -> list[Prepared | Refused]:
+    """The batch :func:`pack` made (rows of three fields are refusals)."""
+    new = tuple.__new__
+    return [new(Refused, row) if len(row) == 3 else new(Prepared, row) for row in pickle.loads(payload)]  # noqa: S301 - from our own reader process
 
 
 def _path_of(stream: IO[bytes]) -> str | None:
@@ -309,7 +326,7 @@ def prepared_batches(
                 if kind == "syntax":
                     raise SyntaxProblem(message)
                 raise RuntimeError(f"the bundle reader failed: {message}")
-            yield item
+            yield unpack(item)
     finally:
         if process.is_alive():
             process.terminate()
