@@ -6,6 +6,8 @@ statement building. Values must already be in the database's own form (see :func
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -68,3 +70,29 @@ def page_cache_for(session: Session, load_bytes: int | None) -> Iterator[None]:
     finally:
         cursor.execute(f"PRAGMA cache_size = {before}")
         cursor.close()
+
+
+BULK_GC_THRESHOLD = 100_000  # allocations between young-generation collections during bulk work (default 700)
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_saved: tuple[int, int, int] = (700, 10, 10)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect cycles less often while bulk work allocates millions of short-lived, acyclic containers (each young
+    collection of a batch in flight would walk it for nothing). Reference counting still frees them at once; the
+    process-wide thresholds are restored when the last concurrent user leaves."""
+    global _gc_users, _gc_saved
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(BULK_GC_THRESHOLD, _gc_saved[1], _gc_saved[2])
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0:
+                gc.set_threshold(*_gc_saved)

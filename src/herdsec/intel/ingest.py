@@ -15,16 +15,16 @@ from typing import IO, Any
 
 import ijson  # type: ignore[import-untyped]
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from herdsec import identity
 from herdsec.core import counters
-from herdsec.core.bulk import insert_rows, page_cache_for
+from herdsec.core.bulk import fewer_collections, insert_rows, page_cache_for
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput, PermissionDenied
 from herdsec.identity import Principal, Role
-from herdsec.identity.visibility import Distribution, Tlp
+from herdsec.identity.visibility import Distribution, Tlp, effective_tlp
 from herdsec.intel import sightings
 from herdsec.intel.access import visible_objects
 from herdsec.intel.models import ObjectTag, Sighting, StixObject
@@ -39,6 +39,7 @@ from herdsec.intel.prepare import (
     prepared_batches,
     remaining,
     runs_in_parallel,
+    tags_of,
 )
 from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import IngestFailure, IngestStatus
@@ -100,6 +101,8 @@ class _Run:
     status: IngestStatus = field(default_factory=IngestStatus)
     statements: set[str] = field(default_factory=set)
     pending: list[Prepared] = field(default_factory=list)
+    defined: set[str] = field(default_factory=set)  # statement markings stored by this submission
+    unresolved: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (row, markings) of unknown TLP
 
     def fail(self, index: int, obj: object, reason: str) -> None:
         self.status.failure_count += 1
@@ -146,7 +149,7 @@ def ingest_bundle(
             member_identities=frozenset(f"identity--{o.uuid}" for o in orgs),
             dialect=session.get_bind().dialect.name,
         )
-        with page_cache_for(session, size):
+        with page_cache_for(session, size), fewer_collections():
             for batch in prepared_batches(stream, context, parallel=parallel):
                 run.status.total_count += len(batch)
                 for item in batch:
@@ -157,6 +160,7 @@ def ingest_bundle(
                 if len(run.pending) >= BATCH:
                     _flush(run)
             _flush(run)
+            _resolve_markings(run)
     except SyntaxProblem as exc:
         if str(exc).startswith(("nested deeper", "the document needs more memory")):
             raise InvalidInput(N_("malformed JSON: %(reason)s"), where="bundle", reason=str(exc)) from None
@@ -332,12 +336,13 @@ def _flush(run: _Run) -> None:
             for pk, added, row in zip(pks, added_times(dialect, base_us, len(accepted)), accepted, strict=True)
         ],
     )
-    superseded = [
-        pk
+    replaced = {
+        pk: sid
         for sid, versions in known.items()
         for pk, modified, current, _owner in versions
         if current and modified != newest[sid]
-    ]
+    }
+    superseded = list(replaced)
     for start in range(0, len(superseded), 500):
         session.execute(
             update(StixObject).where(StixObject.id.in_(superseded[start : start + 500])).values(current=False)
@@ -352,10 +357,33 @@ def _flush(run: _Run) -> None:
                 flagged_values += 1
             observables.append((pk, value_type, key, value, problem, flagged))
     run.status.flagged_values += flagged_values
+    for pk, row in zip(pks, accepted, strict=True):
+        if row.unresolved:
+            run.unresolved.append((pk, row.unresolved))
+        if row.obj_type == "marking-definition" and '"definition_type":"statement"' in row.data:
+            run.defined.add(row.stix_id)
     insert_rows(session, "observables", OBSERVABLE_COLUMNS, observables)
     _record_stix_sightings(run, [row for row in accepted if row.obj_type == "sighting"])
-    _record_tags(run, accepted)
+    _drop_superseded_tags(run, replaced, accepted, newest)
+    _record_tags(run, [row for row in accepted if row.modified_us == newest[row.stix_id]])
     run.status.stored_count += len(accepted)
+
+
+def _resolve_markings(run: _Run) -> None:
+    """Objects whose marking was unknown when read may reference a statement marking this same submission stored
+    later in the bundle (a streamed bundle is read once): their TLP is computed again now, in the same transaction.
+    Only definitions actually stored for the sharer count; any other unknown marking still fails closed."""
+    if not run.unresolved or not run.defined:
+        return
+    known = run.statements | run.defined
+    resolved: dict[int, list[int]] = {}
+    for pk, markings in run.unresolved:
+        level = effective_tlp(markings, known_other=known, default=run.audience.tlp)
+        if level is not Tlp.UNKNOWN:
+            resolved.setdefault(int(level), []).append(pk)
+    for tlp, pks in resolved.items():
+        for start in range(0, len(pks), 500):
+            run.session.execute(update(StixObject).where(StixObject.id.in_(pks[start : start + 500])).values(tlp=tlp))
 
 
 def _us(moment: datetime) -> int:
@@ -405,8 +433,55 @@ def added_times(dialect: str, base_us: int, count: int) -> list[Any]:
     return out
 
 
+def _drop_superseded_tags(
+    run: _Run, replaced: dict[int, str], accepted: list[Prepared], newest: dict[str, int]
+) -> None:
+    """Search reflects current versions: the labels and techniques a superseded version carried and the new
+    current one does not are removed (a technique stays while a current relationship of the sharer still links
+    the object to it)."""
+    if not replaced:
+        return
+    session = run.session
+    new_tags = {row.stix_id: set(row.tags) for row in accepted if row.modified_us == newest[row.stix_id]}
+    stale: set[tuple[str, str, str]] = set()
+    for pk, data in session.execute(select(StixObject.id, StixObject.data).where(StixObject.id.in_(list(replaced)))):
+        sid = replaced[pk]
+        stale.update((sid, kind, value) for kind, value in set(tags_of(orjson.loads(data))) - new_tags.get(sid, set()))
+    for sid, kind, value in sorted(stale):
+        if kind == "technique" and _linked_by_relationship(run, sid, value):
+            continue
+        session.execute(
+            delete(ObjectTag).where(ObjectTag.stix_id == sid, ObjectTag.kind == kind, ObjectTag.value == value)
+        )
+
+
+def _linked_by_relationship(run: _Run, source: str, technique: str) -> bool:
+    """Whether a current relationship of the sharer links ``source`` to an attack pattern tagged ``technique``."""
+    targets = {
+        orjson.loads(data).get("target_ref")
+        for (data,) in run.session.execute(
+            select(StixObject.data).where(
+                StixObject.type == "relationship",
+                StixObject.current.is_(True),
+                StixObject.creator_org_id == run.actor.org_id,
+                StixObject.data.contains(f'"source_ref":"{source}"'),
+            )
+        )
+    }
+    patterns = sorted(t for t in targets if isinstance(t, str) and t.startswith("attack-pattern--"))
+    if not patterns:
+        return False
+    found = run.session.scalar(
+        select(ObjectTag.id).where(
+            ObjectTag.stix_id.in_(patterns), ObjectTag.kind == "technique", ObjectTag.value == technique
+        )
+    )
+    return found is not None
+
+
 def _record_tags(run: _Run, rows: list[Prepared]) -> None:
-    """Labels and techniques for search. A relationship to an ATT&CK technique tags its source object only when
+    """Labels and techniques for search, from the objects that are current after this batch (an older version
+    arriving late adds nothing). A relationship to an ATT&CK technique tags its source object only when
     the sharer owns that object (its own statement) and the technique is public reference data or its own."""
     tags = {(row.stix_id, kind, value) for row in rows for kind, value in row.tags}
     links = [row.technique_link for row in rows if row.technique_link is not None]

@@ -6,6 +6,7 @@ This is most of an ingest's work, so it can run in a second process while the fi
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ from typing import IO, Any, NamedTuple
 import ijson  # type: ignore[import-untyped]
 import orjson
 
-from herdsec.core.bulk import db_datetime
+from herdsec.core.bulk import BULK_GC_THRESHOLD, db_datetime
 from herdsec.identity.visibility import Tlp, effective_tlp, normalise_marking
 from herdsec.intel import stix
 from herdsec.intel.extract import KEY_LIMIT, ObjectRejected, value_key, values_of
@@ -52,6 +53,7 @@ class Prepared(NamedTuple):
     values: list[tuple[str, str, str, str | None]]  # type, value, key, problem (warninglists: by the writer)
     tags: list[tuple[str, str]]  # (kind, value): labels and ATT&CK technique ids the object carries
     technique_link: tuple[str, str] | None  # a relationship's (source id, attack-pattern id)
+    unresolved: tuple[str, ...]  # the markings, when one is unknown here (it may be defined later in the bundle)
 
 
 class Refused(NamedTuple):
@@ -69,7 +71,7 @@ class Context:
     """What preparing needs to know about the submission (picklable: it crosses to the reading process)."""
 
     default_tlp: Tlp
-    statements: frozenset[str]  # statement markings the sharer itself defined: they restrict nothing
+    statements: frozenset[str]  # statement markings the sharer itself stored before: they restrict nothing
     own_identity: str  # identity--<uuid> of the sharing organization
     member_identities: frozenset[str]  # identity ids of every member organization
     dialect: str = "sqlite"  # timestamps are formatted for the database here, off the writing process
@@ -77,7 +79,7 @@ class Context:
 
 class Preparer:
     def __init__(self, context: Context) -> None:
-        self.default_tlp, self.statements = context.default_tlp, set(context.statements)
+        self.default_tlp, self.statements = context.default_tlp, context.statements
         self.own, self.members = context.own_identity, context.member_identities
         self.dialect = context.dialect
         self._times: dict[str, tuple[int, Any]] = {}  # timestamp text -> (microseconds, stored form)
@@ -110,8 +112,6 @@ class Preparer:
         except ObjectRejected as exc:
             return Refused(index, obj["id"], exc.render())
         obj_type = obj["type"]
-        if obj_type == "marking-definition" and obj.get("definition_type") == "statement":
-            self.statements.add(obj["id"])
         refs = obj.get("object_marking_refs")
         granular = obj.get("granular_markings")
         if refs or granular:
@@ -124,8 +124,9 @@ class Preparer:
                 for m in (g.get("marking_ref") for g in granular or [] if isinstance(g, dict))
             ]
             level = effective_tlp(markings + extra, known_other=self.statements, default=self.default_tlp)
+            unresolved = tuple(markings + extra) if level is Tlp.UNKNOWN else ()
         else:
-            level = self.default_tlp
+            level, unresolved = self.default_tlp, ()
         rows = []
         for value in values:
             text = value.value
@@ -153,6 +154,7 @@ class Preparer:
             rows,
             tags_of(obj),
             _technique_link(obj),
+            unresolved,
         )
 
     @property
@@ -254,6 +256,7 @@ def _worker(path: str, offset: int, context: Context, queue: Any) -> None:
     try:
         # A hostile document (deep nesting) must not take the machine's memory: cap this process.
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+        gc.set_threshold(BULK_GC_THRESHOLD, 10, 10)  # this process only reads: see bulk.fewer_collections
         preparer = Preparer(context)
         with open(path, "rb") as handle:
             handle.seek(offset)
