@@ -61,8 +61,8 @@ def page_cache_for(session: Session, load_bytes: int | None) -> Iterator[None]:
     raw = connection.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
+    before = int(cursor.execute("PRAGMA cache_size").fetchone()[0])
     try:
-        before = int(cursor.execute("PRAGMA cache_size").fetchone()[0])
         wanted = min(max(load_bytes, PAGE_CACHE_MIN), PAGE_CACHE_MAX) // 1024
         if before >= 0 or -before < wanted:  # a positive size counts pages: replace it with the KiB size
             cursor.execute(f"PRAGMA cache_size = -{wanted}")
