@@ -7,7 +7,7 @@ from typing import Any
 
 from herdsec.core.errors import InvalidInput
 from herdsec.intel.stix import category
-from herdsec.ioc.pattern import PatternError, indexable, parse
+from herdsec.ioc.pattern import PatternError, indexable, parse, simple_indexable
 from herdsec.ioc.sco import values_from_path, values_from_sco, values_from_sdo
 from herdsec.ioc.types import Value
 
@@ -32,11 +32,14 @@ def values_of(obj: dict[str, Any]) -> list[Value]:
     if obj_type == "indicator":
         if obj.get("pattern_type") != "stix":
             return []  # Sigma, YARA, Snort… are kept verbatim, not indexed
-        try:
-            pattern = parse(obj["pattern"])
-        except PatternError as exc:
-            raise ObjectRejected("invalid pattern: %(reason)s", reason=exc.render()) from None
-        for path, literal in indexable(pattern):
+        text = obj["pattern"]
+        pairs = simple_indexable(text) if isinstance(text, str) else None
+        if pairs is None:
+            try:
+                pairs = indexable(parse(obj["pattern"]))
+            except PatternError as exc:
+                raise ObjectRejected("invalid pattern: %(reason)s", reason=exc.render()) from None
+        for path, literal in pairs:
             value = values_from_path(path, literal)
             if value is not None:
                 found.append(value)

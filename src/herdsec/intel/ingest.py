@@ -16,16 +16,16 @@ from typing import IO, Any
 
 import ijson  # type: ignore[import-untyped]
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from herdsec import identity
 from herdsec.core import counters, events
-from herdsec.core.bulk import db_datetime, insert_rows
+from herdsec.core.bulk import fewer_collections, insert_rows, page_cache_for
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput, PermissionDenied
 from herdsec.identity import Principal, Role
-from herdsec.identity.visibility import Distribution, Tlp
+from herdsec.identity.visibility import Distribution, Tlp, effective_tlp
 from herdsec.intel import sightings
 from herdsec.intel.access import visible_objects
 from herdsec.intel.models import ObjectTag, Sighting, StixObject
@@ -41,9 +41,11 @@ from herdsec.intel.prepare import (
     prepared_batches,
     remaining,
     runs_in_parallel,
+    tags_of,
 )
 from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import IngestFailure, IngestStatus
+from herdsec.ioc.types import IocType
 from herdsec.ioc.warninglists import shipped
 
 OBJECT_COLUMNS = (
@@ -66,8 +68,14 @@ OBJECT_COLUMNS = (
 )
 OBSERVABLE_COLUMNS = ("object_id", "type", "value_key", "value", "problem", "warninglists")
 MAX_FAILURES_LISTED = 10_000
+VERSIONS_SQL = {
+    "postgresql": "SELECT id, stix_id, modified, current, creator_org_id FROM stix_objects WHERE stix_id = ANY(%s)",
+    "sqlite": "SELECT id, stix_id, modified, current, creator_org_id FROM stix_objects"
+    " WHERE stix_id IN (SELECT value FROM json_each(?))",
+}
 SYNTAX_DETAIL_LIMIT = 64 * 1024 * 1024  # re-read files up to this size to give the line and column of an error
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+IOC_TYPES = {t.value: t for t in IocType}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +103,8 @@ class _Run:
     status: IngestStatus = field(default_factory=IngestStatus)
     statements: set[str] = field(default_factory=set)
     pending: list[Prepared] = field(default_factory=list)
+    defined: set[str] = field(default_factory=set)  # statement markings stored by this submission
+    unresolved: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (row, markings) of unknown TLP
 
     def fail(self, index: int, obj: object, reason: str) -> None:
         self.status.failure_count += 1
@@ -134,20 +144,22 @@ def ingest_bundle(
     _check_header(stream)
     try:
         context = _context(run)
-        for batch in prepared_batches(stream, context, parallel=parallel):
-            for item in batch:
-                run.status.total_count += 1
-                if isinstance(item, Refused):
-                    run.fail(item.position, {"id": item.id}, item.reason)
-                else:
-                    run.pending.append(item)
-            if len(run.pending) >= BATCH:
-                _flush(run)
+        with page_cache_for(session, size), fewer_collections():
+            for batch in prepared_batches(stream, context, parallel=parallel):
+                run.status.total_count += len(batch)
+                for item in batch:
+                    if type(item) is Refused:
+                        run.fail(item.position, {"id": item.id}, item.reason)
+                    else:
+                        run.pending.append(item)  # type: ignore[arg-type]
+                if len(run.pending) >= BATCH:
+                    _flush(run)
+            _flush(run)
+            _resolve_markings(run)
     except SyntaxProblem as exc:
         if str(exc).startswith(("nested deeper", "the document needs more memory")):
             raise InvalidInput(N_("malformed JSON: %(reason)s"), where="bundle", reason=str(exc)) from None
         raise _syntax_error(stream, exc) from None
-    _flush(run)
     run.status.success_count = run.status.total_count - run.status.failure_count
     identity.audit_record(
         session,
@@ -194,22 +206,23 @@ def ingest_items(
     default = Audience.parse(actor, tlp, None)
     run = _Run(session, actor, default)
     run.statements = _known_statements(session, actor.org_id)
-    preparer = Preparer(_context(run), shipped())
+    preparer = Preparer(_context(run))
     pending: dict[Audience, list[Prepared]] = {}
     for index, (obj, audience) in enumerate(items):
         run.status.total_count += 1
         item = preparer(index, obj)
-        if isinstance(item, Refused):
+        if type(item) is Refused:
             run.fail(index, {"id": item.id}, item.reason)
             continue
         group = pending.setdefault(audience, [])
-        group.append(item)
+        group.append(item)  # type: ignore[arg-type]
         if len(group) >= BATCH:
             run.audience, run.pending = audience, pending.pop(audience)
             _flush(run)
     for audience, group in pending.items():
         run.audience, run.pending = audience, group
         _flush(run)
+    _resolve_markings(run)
     run.status.success_count = run.status.total_count - run.status.failure_count
     identity.audit_record(
         session,
@@ -322,26 +335,14 @@ def _flush(run: _Run) -> None:
     # Take the counter lock before reading what exists: concurrent ingests of the same ids are serialised, so
     # ownership and "current" are decided on committed data.
     counters.reserve(session, "stix_seq", 0)
-    ids = sorted({r.stix_id for r in rows})
-    existing: dict[str, list[tuple[int, datetime, bool, int]]] = {}
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
-        for pk, sid, modified, current, owner in session.execute(
-            select(
-                StixObject.id, StixObject.stix_id, StixObject.modified, StixObject.current, StixObject.creator_org_id
-            ).where(StixObject.stix_id.in_(chunk))
-        ):
-            existing.setdefault(sid, []).append((pk, modified, current, owner))
     # Versions are compared as integer microseconds (what the reading process sends: cheap to pickle).
-    known: dict[str, list[tuple[int, int, bool, int]]] = {
-        sid: [(pk, _us(m), c, o) for pk, m, c, o in versions] for sid, versions in existing.items()
-    }
+    known = existing_versions(session, sorted({r.stix_id for r in rows}))
     newest: dict[str, int] = {sid: max(v[1] for v in versions) for sid, versions in known.items()}
     accepted: list[Prepared] = []
     seen_versions: set[tuple[str, int]] = {(sid, v[1]) for sid, versions in known.items() for v in versions}
     for row in rows:
-        versions = known.get(row.stix_id, [])
-        if any(owner != run.actor.org_id for _pk, _m, _c, owner in versions):
+        versions = known.get(row.stix_id, ())
+        if versions and any(owner != run.actor.org_id for _pk, _m, _c, owner in versions):
             run.fail(
                 row.position,
                 {"id": row.stix_id},
@@ -363,9 +364,10 @@ def _flush(run: _Run) -> None:
     counters.advance_to(session, "stix_added_us", base_us + len(accepted) - 1)
     first_seq = top - len(accepted) + 1
     audience = run.audience
+    org_id, distribution, group_id = run.actor.org_id, audience.distribution.value, audience.sharing_group_id
     dialect = session.get_bind().dialect.name
     # The counter lock serialises writers, so the sequence number is also a safe primary key: no RETURNING.
-    pks = list(range(first_seq, top + 1))
+    pks = range(first_seq, top + 1)
     insert_rows(
         session,
         "stix_objects",
@@ -379,48 +381,166 @@ def _flush(run: _Run) -> None:
                 "2.1",
                 row.created_db,
                 row.modified_db,
-                db_datetime(dialect, EPOCH + timedelta(microseconds=base_us + i)),
+                added,
                 row.modified_us == newest[row.stix_id],
                 row.revoked,
-                run.actor.org_id,
+                org_id,
                 row.tlp,
-                audience.distribution.value,
-                audience.sharing_group_id,
+                distribution,
+                group_id,
                 row.name,
                 row.data,
             )
-            for i, (pk, row) in enumerate(zip(pks, accepted, strict=True))
+            for pk, added, row in zip(pks, added_times(dialect, base_us, len(accepted)), accepted, strict=True)
         ],
     )
     events.append(session, "objects", org_id=run.actor.org_id, first_seq=first_seq, last_seq=top, count=len(accepted))
-    superseded = [
-        pk
+    replaced = {
+        pk: sid
         for sid, versions in known.items()
         for pk, modified, current, _owner in versions
         if current and modified != newest[sid]
-    ]
+    }
+    superseded = list(replaced)
     for start in range(0, len(superseded), 500):
         session.execute(
             update(StixObject).where(StixObject.id.in_(superseded[start : start + 500])).values(current=False)
         )
     observables = []
+    match, flagged_values = shipped().match_text, 0
     for pk, row in zip(pks, accepted, strict=True):
-        for value_type, value, key, problem, flagged in row.values:
+        for value_type, value, key, problem in row.values:
+            hits = match(IOC_TYPES[value_type], value)
+            flagged = ",".join(sorted({h.list_name for h in hits}))[:400] if hits else None
             if flagged or problem:
-                run.status.flagged_values += 1
+                flagged_values += 1
             observables.append((pk, value_type, key, value, problem, flagged))
+    run.status.flagged_values += flagged_values
+    for pk, row in zip(pks, accepted, strict=True):
+        if row.unresolved:
+            run.unresolved.append((pk, row.unresolved))
+        if row.obj_type == "marking-definition" and '"definition_type":"statement"' in row.data:
+            run.defined.add(row.stix_id)
     insert_rows(session, "observables", OBSERVABLE_COLUMNS, observables)
     _record_stix_sightings(run, [row for row in accepted if row.obj_type == "sighting"])
-    _record_tags(run, accepted)
+    _drop_superseded_tags(run, replaced, accepted, newest)
+    _record_tags(run, [row for row in accepted if row.modified_us == newest[row.stix_id]])
     run.status.stored_count += len(accepted)
+
+
+def _resolve_markings(run: _Run) -> None:
+    """Objects whose marking was unknown when read may reference a statement marking this same submission stored
+    later in the bundle (a streamed bundle is read once): their TLP is computed again now, in the same transaction.
+    Only definitions actually stored for the sharer count; any other unknown marking still fails closed."""
+    if not run.unresolved or not run.defined:
+        return
+    known = run.statements | run.defined
+    resolved: dict[int, list[int]] = {}
+    for pk, markings in run.unresolved:
+        level = effective_tlp(markings, known_other=known, default=run.audience.tlp)
+        if level is not Tlp.UNKNOWN:
+            resolved.setdefault(int(level), []).append(pk)
+    for tlp, pks in resolved.items():
+        for start in range(0, len(pks), 500):
+            run.session.execute(update(StixObject).where(StixObject.id.in_(pks[start : start + 500])).values(tlp=tlp))
 
 
 def _us(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
+def existing_versions(session: Session, ids: list[str]) -> dict[str, list[tuple[int, int, bool, int]]]:
+    """Stored versions of these STIX ids: (primary key, modified in microseconds, current, creator organization).
+
+    One driver-level query per batch (the id list is one parameter: an array on PostgreSQL, a JSON array read by
+    ``json_each`` on SQLite), both served by the unique (stix_id, modified) index."""
+    found: dict[str, list[tuple[int, int, bool, int]]] = {}
+    if not ids:
+        return found
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            cursor.execute(VERSIONS_SQL["postgresql"], (ids,))
+        else:
+            cursor.execute(VERSIONS_SQL["sqlite"], (orjson.dumps(ids).decode(),))
+        for pk, sid, modified, current, owner in cursor.fetchall():
+            if isinstance(modified, str):  # SQLite: naive UTC text
+                modified = datetime.fromisoformat(modified)
+            if modified.tzinfo is None:
+                modified = modified.replace(tzinfo=UTC)
+            found.setdefault(sid, []).append((pk, _us(modified), bool(current), owner))
+    finally:
+        cursor.close()
+    return found
+
+
+def added_times(dialect: str, base_us: int, count: int) -> list[Any]:
+    """``date_added`` of ``count`` new rows, one microsecond apart from ``base_us``, in the form bulk inserts write
+    (SQLite's naive UTC text, PostgreSQL's ISO text with offset); the text of each second is built once."""
+    out: list[Any] = []
+    prefix_second, prefix = -1, ""
+    suffix = "" if dialect == "sqlite" else "+00:00"
+    for us in range(base_us, base_us + count):
+        second, micro = divmod(us, 1_000_000)
+        if second != prefix_second:
+            moment = EPOCH + timedelta(seconds=second)
+            prefix_second, prefix = second, moment.strftime("%Y-%m-%d %H:%M:%S.")
+        out.append(f"{prefix}{micro:06d}{suffix}")
+    return out
+
+
+def _drop_superseded_tags(
+    run: _Run, replaced: dict[int, str], accepted: list[Prepared], newest: dict[str, int]
+) -> None:
+    """Search reflects current versions: the labels and techniques a superseded version carried and the new
+    current one does not are removed (a technique stays while a current relationship of the sharer still links
+    the object to it)."""
+    if not replaced:
+        return
+    session = run.session
+    new_tags = {row.stix_id: set(row.tags) for row in accepted if row.modified_us == newest[row.stix_id]}
+    stale: set[tuple[str, str, str]] = set()
+    for pk, data in session.execute(select(StixObject.id, StixObject.data).where(StixObject.id.in_(list(replaced)))):
+        sid = replaced[pk]
+        stale.update((sid, kind, value) for kind, value in set(tags_of(orjson.loads(data))) - new_tags.get(sid, set()))
+    for sid, kind, value in sorted(stale):
+        if kind == "technique" and _linked_by_relationship(run, sid, value):
+            continue
+        session.execute(
+            delete(ObjectTag).where(ObjectTag.stix_id == sid, ObjectTag.kind == kind, ObjectTag.value == value)
+        )
+
+
+def _linked_by_relationship(run: _Run, source: str, technique: str) -> bool:
+    """Whether a current relationship of the sharer links ``source`` to an attack pattern tagged ``technique``."""
+    targets = {
+        orjson.loads(data).get("target_ref")
+        for (data,) in run.session.execute(
+            select(StixObject.data).where(
+                StixObject.type == "relationship",
+                StixObject.current.is_(True),
+                StixObject.creator_org_id == run.actor.org_id,
+                StixObject.data.contains(f'"source_ref":"{source}"'),
+            )
+        )
+    }
+    patterns = sorted(t for t in targets if isinstance(t, str) and t.startswith("attack-pattern--"))
+    if not patterns:
+        return False
+    found = run.session.scalar(
+        select(ObjectTag.id).where(
+            ObjectTag.stix_id.in_(patterns), ObjectTag.kind == "technique", ObjectTag.value == technique
+        )
+    )
+    return found is not None
+
+
 def _record_tags(run: _Run, rows: list[Prepared]) -> None:
-    """Labels and techniques for search. A relationship to an ATT&CK technique tags its source object only when
+    """Labels and techniques for search, from the objects that are current after this batch (an older version
+    arriving late adds nothing). A relationship to an ATT&CK technique tags its source object only when
     the sharer owns that object (its own statement) and the technique is public reference data or its own."""
     tags = {(row.stix_id, kind, value) for row in rows for kind, value in row.tags}
     links = [row.technique_link for row in rows if row.technique_link is not None]

@@ -6,9 +6,11 @@ This is most of an ingest's work, so it can run in a second process while the fi
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing
 import os
+import pickle
 import queue as queue_module
 import re
 import resource
@@ -20,11 +22,11 @@ from typing import IO, Any, NamedTuple
 import ijson  # type: ignore[import-untyped]
 import orjson
 
-from herdsec.core.bulk import db_datetime
+from herdsec.core.bulk import BULK_GC_THRESHOLD, db_datetime
 from herdsec.identity.visibility import Tlp, effective_tlp, normalise_marking
 from herdsec.intel import stix
-from herdsec.intel.extract import ObjectRejected, value_key, values_of
-from herdsec.ioc.warninglists import WarninglistSet, shipped
+from herdsec.intel.extract import KEY_LIMIT, ObjectRejected, value_key, values_of
+from herdsec.ioc.warninglists import shipped
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
@@ -32,6 +34,7 @@ BATCH = 5000
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this a second process costs more than it saves
 PRECHECK_MAX_BYTES = 64 * 1024 * 1024  # documents read whole for a nesting check (in-process path)
 WORKER_MEMORY = 3 * 1024 * 1024 * 1024  # address-space cap of the reading process
+TIMES_KEPT = 65_536  # parsed timestamps kept by a preparer
 
 
 class Prepared(NamedTuple):
@@ -47,9 +50,10 @@ class Prepared(NamedTuple):
     data: str
     created_db: Any  # created / modified as the database stores them
     modified_db: Any
-    values: list[tuple[str, str, str, str | None, str | None]]  # type, value, key, problem, warninglists
+    values: list[tuple[str, str, str, str | None]]  # type, value, key, problem (warninglists: by the writer)
     tags: list[tuple[str, str]]  # (kind, value): labels and ATT&CK technique ids the object carries
     technique_link: tuple[str, str] | None  # a relationship's (source id, attack-pattern id)
+    unresolved: tuple[str, ...]  # the markings, when one is unknown here (it may be defined later in the bundle)
 
 
 class Refused(NamedTuple):
@@ -67,23 +71,39 @@ class Context:
     """What preparing needs to know about the submission (picklable: it crosses to the reading process)."""
 
     default_tlp: Tlp
-    statements: frozenset[str]  # statement markings the sharer itself defined: they restrict nothing
+    statements: frozenset[str]  # statement markings the sharer itself stored before: they restrict nothing
     own_identity: str  # identity--<uuid> of the sharing organization
     member_identities: frozenset[str]  # identity ids of every member organization
     dialect: str = "sqlite"  # timestamps are formatted for the database here, off the writing process
 
 
 class Preparer:
-    def __init__(self, context: Context, warninglists: WarninglistSet) -> None:
-        self.default_tlp, self.statements, self.match = context.default_tlp, set(context.statements), warninglists.match
+    def __init__(self, context: Context) -> None:
+        self.default_tlp, self.statements = context.default_tlp, context.statements
         self.own, self.members = context.own_identity, context.member_identities
         self.dialect = context.dialect
+        self._times: dict[str, tuple[int, Any]] = {}  # timestamp text -> (microseconds, stored form)
 
     def _identity_problem(self, obj: dict[str, Any]) -> str | None:
         return _identity_problem_impl(self.own, self.members, obj)
 
+    def _time(self, text: object) -> tuple[int, Any] | None:
+        """A valid timestamp's microseconds since the epoch and stored form (kept: timestamps recur), else None."""
+        if not isinstance(text, str):
+            return None
+        known = self._times.get(text)
+        if known is None:
+            moment = stix.parse_timestamp(text)
+            if moment is None:
+                return None
+            known = ((moment - EPOCH) // ONE_US, stored_time(self.dialect, moment))
+            if len(self._times) >= TIMES_KEPT:
+                self._times.clear()
+            self._times[text] = known
+        return known
+
     def __call__(self, index: int, obj: Any) -> Prepared | Refused:
-        problem = stix.check(obj) or self._identity_problem(obj)
+        problem = stix.check(obj) or _identity_problem_impl(self.own, self.members, obj)
         if problem is not None:
             obj_id = obj.get("id") if isinstance(obj, dict) else None
             return Refused(index, obj_id if isinstance(obj_id, str) else None, problem)
@@ -91,49 +111,63 @@ class Preparer:
             values = values_of(obj)
         except ObjectRejected as exc:
             return Refused(index, obj["id"], exc.render())
-        if obj["type"] == "marking-definition" and obj.get("definition_type") == "statement":
-            self.statements.add(obj["id"])
+        obj_type = obj["type"]
         refs = obj.get("object_marking_refs")
-        granular = [g.get("marking_ref") for g in obj.get("granular_markings", []) if isinstance(g, dict)]
+        granular = obj.get("granular_markings")
         if refs or granular:
             markings = [normalise_marking(m) for m in refs or []]
             if refs and markings != refs:
                 obj["object_marking_refs"] = markings
             # A part marked more strictly makes the whole object that strict (we do not redact parts).
-            extra = [normalise_marking(m) if isinstance(m, str) else "unknown" for m in granular]
+            extra = [
+                normalise_marking(m) if isinstance(m, str) else "unknown"
+                for m in (g.get("marking_ref") for g in granular or [] if isinstance(g, dict))
+            ]
             level = effective_tlp(markings + extra, known_other=self.statements, default=self.default_tlp)
+            unresolved = tuple(markings + extra) if level is Tlp.UNKNOWN else ()
         else:
-            level = self.default_tlp
+            level, unresolved = self.default_tlp, ()
         rows = []
         for value in values:
-            hits = self.match(value)
-            flagged = ",".join(sorted({h.list_name for h in hits}))[:400] if hits else None
+            text = value.value
             rows.append(
                 (
                     value.type.value,
-                    value.value,
-                    value_key(value.value),
+                    text,
+                    text if len(text) <= KEY_LIMIT else value_key(text),
                     value.problem[:200] if value.problem else None,
-                    flagged,
                 )
             )
-        modified = stix.version_key(obj) or EPOCH
-        created = stix.parse_timestamp(obj.get("created"))
+        modified = self._time(obj.get("modified") or obj.get("created")) or self._epoch
+        created = self._time(obj.get("created"))
         return Prepared(
-            position=index,
-            stix_id=obj["id"],
-            obj_type=obj["type"],
-            modified_us=(modified - EPOCH) // ONE_US,
-            created_db=db_datetime(self.dialect, created),
-            modified_db=db_datetime(self.dialect, modified),
-            revoked=obj.get("revoked") is True,
-            tlp=int(level),
-            name=stix.display_name(obj),
-            data=orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode(),
-            values=rows,
-            tags=tags_of(obj),
-            technique_link=_technique_link(obj),
+            index,
+            obj["id"],
+            obj_type,
+            modified[0],
+            obj.get("revoked") is True,
+            int(level),
+            stix.display_name(obj),
+            orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode(),
+            None if created is None else created[1],
+            modified[1],
+            rows,
+            tags_of(obj),
+            _technique_link(obj),
+            unresolved,
         )
+
+    @property
+    def _epoch(self) -> tuple[int, Any]:
+        return (0, stored_time(self.dialect, EPOCH))
+
+
+def stored_time(dialect: str, moment: datetime) -> Any:
+    """A timestamp as bulk inserts write it: SQLite's naive UTC text (as SQLAlchemy stores it), ISO text with the
+    offset for PostgreSQL (text is what COPY reads, and it crosses between processes cheaper than a datetime)."""
+    if dialect == "sqlite":
+        return db_datetime(dialect, moment)
+    return moment.astimezone(UTC).isoformat(" ", "microseconds")
 
 
 def _identity_problem_impl(own: str, members: frozenset[str], obj: dict[str, Any]) -> str | None:
@@ -222,11 +256,12 @@ def _worker(path: str, offset: int, context: Context, queue: Any) -> None:
     try:
         # A hostile document (deep nesting) must not take the machine's memory: cap this process.
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-        preparer = Preparer(context, shipped())
+        gc.set_threshold(BULK_GC_THRESHOLD, 10, 10)  # this process only reads: see bulk.fewer_collections
+        preparer = Preparer(context)
         with open(path, "rb") as handle:
             handle.seek(offset)
             for items in prepare_stream(handle, preparer):
-                queue.put(items)
+                queue.put(pack(items))
     except SyntaxProblem as exc:
         queue.put(("syntax", str(exc)))
     except MemoryError:
@@ -235,6 +270,22 @@ def _worker(path: str, offset: int, context: Context, queue: Any) -> None:
         queue.put(("error", repr(exc)))
     finally:
         queue.put(None)
+
+
+def pack(items: list[Prepared | Refused]) -> bytes:
+    """A batch as bytes for the queue: plain tuples pickled without the memo (a named tuple pickles through
+    ``copyreg`` and the memo costs a dictionary entry per object; neither is needed for flat, acyclic rows)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump([tuple(item) for item in items])
+    return buffer.getvalue()
+
+
+def unpack(payload: bytes) -> list[Prepared | Refused]:
+    """The batch :func:`pack` made (rows of three fields are refusals)."""
+    new = tuple.__new__
+    return [new(Refused, row) if len(row) == 3 else new(Prepared, row) for row in pickle.loads(payload)]  # noqa: S301 - from our own reader process
 
 
 def _path_of(stream: IO[bytes]) -> str | None:
@@ -254,12 +305,13 @@ def prepared_batches(
     """Prepared objects in batches; in a second process when the bundle is a large file on disk."""
     path = _path_of(stream)
     if path is None or not runs_in_parallel(stream, parallel):
-        yield from prepare_stream(stream, Preparer(context, shipped()))
+        yield from prepare_stream(stream, Preparer(context))
         return
     mp = multiprocessing.get_context("spawn")  # never fork a threaded server
     queue = mp.Queue(maxsize=3)  # bounded: the reader cannot run far ahead of the writer (memory)
     process = mp.Process(target=_worker, args=(path, stream.tell(), context, queue), daemon=True)
     process.start()
+    shipped()  # the warninglists (matched by the writer) compile here while the reader starts
     try:
         while True:
             try:
@@ -277,7 +329,7 @@ def prepared_batches(
                 if kind == "syntax":
                     raise SyntaxProblem(message)
                 raise RuntimeError(f"the bundle reader failed: {message}")
-            yield item
+            yield unpack(item)
     finally:
         if process.is_alive():
             process.terminate()

@@ -7,7 +7,6 @@ syntax) and lenient elsewhere: unknown properties, custom objects (``x-…`` typ
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -93,14 +92,29 @@ def category(obj_type: str) -> str:
     return "sdo"
 
 
+# Timestamps recur (an object's created, modified and valid_from are often equal; a producer writes a bundle in a
+# few instants): the parsed form of recent ones is kept, bounded in count and length.
+_PARSED: dict[str, datetime | None] = {}
+_PARSED_KEPT = 65_536
+_PARSED_LENGTH = 40
+
+
 def parse_timestamp(value: object) -> datetime | None:
     """A STIX timestamp (RFC 3339, UTC, ``Z``) as an aware datetime (sub-microsecond digits are truncated)."""
     if not isinstance(value, str):
         return None
-    return _parse_timestamp(value)
+    try:
+        return _PARSED[value]
+    except KeyError:
+        pass
+    moment = _parse_timestamp(value)
+    if len(value) <= _PARSED_LENGTH:
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[value] = moment
+    return moment
 
 
-@functools.lru_cache(maxsize=8192)  # an object's timestamps are read several times, and often shared
 def _parse_timestamp(value: str) -> datetime | None:
     if TS_RE.match(value) is None:
         return None
@@ -146,31 +160,59 @@ def _walk_problem(stack: list[tuple[Any, int]]) -> str | None:
     return None
 
 
+# What a top-level property name asks to be checked (names recur: classified once, bounded in count).
+_PLAIN, _TIMESTAMP, _REF, _REFS, _LONG = range(5)
+_KINDS: dict[str, int] = {}
+_KINDS_KEPT = 4096
+
+
+def _kind_of(key: str) -> int:
+    kind = _KINDS.get(key)
+    if kind is None:
+        if len(key) > 250:
+            return _LONG
+        kind = (
+            _TIMESTAMP
+            if key in TIMESTAMP_SET
+            else _REF
+            if key.endswith("_ref")
+            else _REFS
+            if key.endswith("_refs")
+            else _PLAIN
+        )
+        if len(_KINDS) < _KINDS_KEPT:
+            _KINDS[key] = kind
+    return kind
+
+
 def _properties_problem(obj: dict[str, Any]) -> str | None:
     """One pass over the top-level properties: strings, timestamps, references; then the nested containers."""
     stack: list[tuple[Any, int]] = []
     for key, value in obj.items():
-        if len(key) > 250:
+        kind = _kind_of(key)
+        if kind == _LONG:
             return "a property name is longer than 250 characters"
         if isinstance(value, str):
             if len(value) > MAX_STRING:
                 return f"a string is longer than {MAX_STRING:,} characters"
             if "\x00" in value:
                 return f"{key} contains a NUL character"
-            if key in TIMESTAMP_SET and parse_timestamp(value) is None:
+            if kind == _PLAIN:
+                continue
+            if kind == _TIMESTAMP and parse_timestamp(value) is None:
                 return f"{key} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s+]Z)"
-            if key.endswith("_ref") and (len(value) > 120 or ID_RE.match(value) is None):
+            if kind == _REF and (len(value) > 120 or ID_RE.match(value) is None):
                 return (
                     f"{key} is not a STIX identifier"
                     if len(value) <= 120
                     else f"{key} holds an identifier longer than 120 characters"
                 )
             continue
-        if key in TIMESTAMP_SET:
+        if kind == _TIMESTAMP:
             return f"{key} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s+]Z)"
-        if key.endswith("_ref"):
+        if kind == _REF:
             return f"{key} is not a STIX identifier"
-        if key.endswith("_refs"):
+        if kind == _REFS:
             if not isinstance(value, list) or not all(is_identifier(v) for v in value):
                 return f"{key} must be a list of STIX identifiers"
             if any(len(v) > 120 for v in value):

@@ -71,6 +71,7 @@ __all__ = [
     "indexable",
     "literal_text",
     "parse",
+    "simple_indexable",
 ]
 
 MAX_PATTERN_LENGTH: Final = 10_000
@@ -867,7 +868,8 @@ def _fast_path(object_type: str, first: str, rest: str) -> tuple[tuple[PathStep,
     return tuple(steps), _render_path(object_type, steps)
 
 
-def _parse_fast(text: str) -> Pattern | None:
+def _fast_parts(text: str) -> tuple[str, tuple[tuple[PathStep, ...], str], str, int] | None:
+    """Object type, (steps, canonical path), literal and position of a fast-path pattern, or None."""
     match = _FAST_RE.fullmatch(text)
     if match is None:
         return None
@@ -882,8 +884,25 @@ def _parse_fast(text: str) -> Pattern | None:
             _FAST_PATHS[raw] = known
     if "\\" in value:
         value = _ESCAPE_RE.sub(r"\1", value)
-    comparison = Comparison(object_type, known[1], known[0], "=", False, value, match.start(1))
+    return object_type, known, value, match.start(1)
+
+
+def _parse_fast(text: str) -> Pattern | None:
+    parts = _fast_parts(text)
+    if parts is None:
+        return None
+    object_type, known, value, position = parts
+    comparison = Comparison(object_type, known[1], known[0], "=", False, value, position)
     return Pattern(Observation(comparison), text)
+
+
+def simple_indexable(text: str) -> list[tuple[str, str]] | None:
+    """``indexable(parse(text))`` for a pattern of the commonest shape, ``[type:path = 'literal']``, without building
+    its tree (bulk ingest); None for any other text, which :func:`parse` must then take (and may refuse)."""
+    if len(text) > MAX_PATTERN_LENGTH:
+        return None
+    parts = _fast_parts(text)
+    return None if parts is None else [(parts[1][1], parts[2])]
 
 
 def _parse_general(text: str) -> Pattern:

@@ -729,9 +729,11 @@ class WarninglistSet:
 
     def match(self, value: Value) -> list[Hit]:
         """The lists ``value`` is on (one hit per matching entry, in list order)."""
-        t = value.type
+        return self.match_text(value.type, value.value)
+
+    def match_text(self, t: IocType, text: str) -> list[Hit]:
+        """The lists a normalised value of type ``t`` is on (:meth:`match` without building a Value)."""
         kinds = self._kinds[t]
-        text = value.value
         refs: list[int] = []
         host: str | None = None
         if t is IocType.DOMAIN:
