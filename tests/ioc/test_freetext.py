@@ -218,13 +218,15 @@ def _report(size: int) -> str:
     return "".join(parts)
 
 
-def test_five_megabytes_of_report_in_well_under_a_few_seconds() -> None:
+def test_five_megabytes_of_report_are_extracted_without_hanging() -> None:
     text = _report(5_000_000)
     started = time.perf_counter()
     found = extract(text)
     elapsed = time.perf_counter() - started
     assert len(found) > 1000
-    assert elapsed < 4.0  # about 0.7 s here
+    # A guard against catastrophic backtracking, not a speed claim (about 0.7 s on an idle machine; the linearity
+    # test below is the precise check): a shared CI machine may be several times slower.
+    assert elapsed < 60.0
 
 
 @pytest.mark.parametrize(
