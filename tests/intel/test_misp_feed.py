@@ -11,7 +11,9 @@ import json
 import shutil
 import threading
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from herdsec.core.errors import InvalidInput
+from herdsec.identity.visibility import TLP2_MARKINGS, Tlp
 from herdsec.intel import misp, service
 from herdsec.intel.misp.models import MispFeedEvent
 from tests.factories import make_member
 from tests.intel.test_misp import FIXTURES, attribute, event, load, needs_fixtures
+from tests.intel_factories import indicator, share, sighting, stamp
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -184,3 +188,41 @@ def test_pull_a_feed_of_real_misp_events(session: Session, served: tuple[Path, s
     assert len(exported["Event"]["Attribute"]) == 9
     again = io.BytesIO(fetch(f"{base}/57c4445b-c548-4654-af0b-4be3950d210f.json"))
     assert misp.import_events(session, puller.principal, again).stored_count == 0
+
+
+def _feed_sightings(directory: Path) -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
+    for path in directory.glob("*.json"):
+        if path.name != "manifest.json":
+            for attribute_ in json.loads(path.read_text(encoding="utf-8"))["Event"].get("Attribute", []):
+                found[attribute_["value"]] = attribute_.get("Sighting", [])
+    return found
+
+
+@pytest.mark.parametrize(
+    ("tlp", "distribution"), [(Tlp.RED, "organization"), (Tlp.AMBER_STRICT, "community"), (Tlp.GREEN, "community")]
+)
+def test_feeds_carry_only_the_sightings_the_feed_audience_may_see(
+    session: Session, tmp_path: Path, tlp: Tlp, distribution: str
+) -> None:
+    sharer, sighter = make_member(session, "analyst"), make_member(session, "analyst")
+    shared = indicator("198.51.100.9", tlp=Tlp.CLEAR)
+    report = {
+        "type": "report", "spec_version": "2.1", "id": f"report--{uuid.uuid4()}", "created": stamp(0),
+        "modified": stamp(0), "name": "public report", "published": stamp(0), "object_refs": [shared["id"]],
+        "object_marking_refs": [TLP2_MARKINGS[Tlp.CLEAR]],
+    }  # fmt: skip
+    share(session, sharer.principal, shared, report, distribution="all")
+    private = sighting(
+        shared["id"], count=3, last_seen="2026-11-20T03:04:05.000Z", object_marking_refs=[TLP2_MARKINGS[tlp]]
+    )
+    share(session, sighter.principal, private, distribution=distribution)
+    public = sighting(
+        shared["id"], last_seen="2026-11-21T03:04:05.000Z", object_marking_refs=[TLP2_MARKINGS[Tlp.CLEAR]]
+    )
+    share(session, sighter.principal, public, distribution="all")
+    for writer in (sharer, sighter):
+        directory = tmp_path / f"feed-{writer.org.id}"
+        misp.write_feed(session, writer.principal, directory, public=True)
+        dates = [s["date_sighting"] for s in _feed_sightings(directory)["198.51.100.9"]]
+        assert dates == [str(int(datetime(2026, 11, 21, 3, 4, 5, tzinfo=UTC).timestamp()))]

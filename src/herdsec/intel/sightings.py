@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -111,13 +112,17 @@ def from_stix(obj: dict[str, Any], org_id: int, now: datetime) -> dict[str, Any]
     }
 
 
-def visible_reports(actor: Principal) -> ColumnElement[bool]:
-    """Sighting reports the actor may count: API reports (counts only, names are handled separately) and STIX
-    sighting objects the actor may see (a sighting shared privately stays private)."""
-    visible = select(StixObject.stix_id).where(
-        StixObject.type == "sighting", StixObject.current.is_(True), visible_objects(identity.viewer_for(actor))
-    )
-    return or_(Sighting.sighting_stix_id.is_(None), Sighting.sighting_stix_id.in_(visible))
+def visible_reports(
+    actor: Principal, *, objects: Sequence[ColumnElement[bool]] | None = None, api_reports: bool = True
+) -> ColumnElement[bool]:
+    """Sighting reports the actor may count: API reports (counts only, names are handled separately; left out when
+    ``api_reports`` is false) and STIX sighting objects the actor may see (a sighting shared privately stays
+    private). ``objects`` replaces the actor's interactive view of the sighting objects (exports pass their bulk
+    view, feeds also the feed's audience)."""
+    conditions = list(objects) if objects is not None else [visible_objects(identity.viewer_for(actor))]
+    visible = select(StixObject.stix_id).where(StixObject.type == "sighting", StixObject.current.is_(True), *conditions)
+    shared = Sighting.sighting_stix_id.in_(visible)
+    return or_(Sighting.sighting_stix_id.is_(None), shared) if api_reports else shared
 
 
 def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> dict[str, SightingSummary]:

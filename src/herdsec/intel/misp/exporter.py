@@ -85,7 +85,7 @@ def export_events(
         if not reports:
             return
         for report in reports:
-            yield _event(session, actor, report, where, wanted)
+            yield _event(session, actor, report, where, wanted, api_sightings=extra is None)
         last = reports[-1].id
 
 
@@ -123,12 +123,15 @@ def _event(
     report: StixObject,
     where: list[ColumnElement[bool]],
     types: frozenset[str] | None,
+    *,
+    api_sightings: bool = True,
 ) -> dict[str, Any]:
     data = orjson.loads(report.data)
     misp = as_dict(data.get("x_misp"))
     rows = _members(session, data.get("object_refs") or [], where)
     values = _values(session, [r.pk for r in rows if "x_misp" not in r.data])
-    seen = _sightings(session, actor, [r.stix_id for r in rows if r.type in ATTRIBUTE_TYPES or "x_misp" in r.data])
+    sighted = [r.stix_id for r in rows if r.type in ATTRIBUTE_TYPES or "x_misp" in r.data]
+    seen = _sightings(session, actor, sighted, where, api_reports=api_sightings)
     level = Tlp(report.tlp)
     event_reach = (report.distribution, report.sharing_group_id)
     org = identity.get_org(session, report.creator_org_id)
@@ -199,13 +202,20 @@ def _values(session: Session, pks: list[int]) -> dict[int, list[tuple[str, str]]
     return found
 
 
-def _sightings(session: Session, actor: Principal, stix_ids: list[str]) -> dict[str, list[dict[str, str]]]:
-    """Sightings the reader may count, without who reported them (names are not exported)."""
+def _sightings(
+    session: Session, actor: Principal, stix_ids: list[str], where: list[ColumnElement[bool]], *, api_reports: bool
+) -> dict[str, list[dict[str, str]]]:
+    """Sightings the reader may count, without who reported them (names are not exported): STIX sightings under the
+    same filters as the exported objects (never RED in bulk; a feed's audience for feeds), and API reports, which
+    carry no marking, only when ``api_reports`` (not in feeds: they fail closed)."""
     found: dict[str, list[dict[str, str]]] = {}
     for start in range(0, len(stix_ids), CHUNK):
         for sid, kind, last in session.execute(
             select(Sighting.stix_id, Sighting.kind, Sighting.last_seen)
-            .where(Sighting.stix_id.in_(stix_ids[start : start + CHUNK]), visible_reports(actor))
+            .where(
+                Sighting.stix_id.in_(stix_ids[start : start + CHUNK]),
+                visible_reports(actor, objects=where, api_reports=api_reports),
+            )
             .order_by(Sighting.id)
         ):
             items = found.setdefault(sid, [])
