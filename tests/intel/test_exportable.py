@@ -98,7 +98,7 @@ def test_paging_never_splits_or_repeats_a_value(session: Session) -> None:
 
 def test_as_of_pins_the_export_to_a_state(session: Session) -> None:
     world = build(session)
-    state = export_state(session)
+    state = export_state(session, world.reader.principal)
     share(session, world.sharer.principal, dom("newer.xyz"), tlp="green")
     assert "newer.xyz" not in values(session, world.reader.principal, as_of=state)
     assert "newer.xyz" in values(session, world.reader.principal)

@@ -93,3 +93,20 @@ def test_bad_requests(client: TestClient, session: Session) -> None:
     assert recent.status_code == 200 and "listed.example" in recent.text
     polled = client.get(f"{BASE}/txt?since=1h", headers={**headers, "If-None-Match": recent.headers["etag"]})
     assert polled.status_code == 304  # a relative age keeps its ETag within the hour
+
+
+def test_what_a_member_may_not_see_moves_neither_its_etag_nor_its_rpz_serial(
+    client: TestClient, session: Session
+) -> None:
+    world = build(session)
+    headers = bearer(world.reader.key)
+    first = client.get(f"{BASE}/rpz", headers=headers)
+    serial = next(line for line in first.text.splitlines() if "SOA" in line)
+    share(session, world.other.principal, dom("hidden-red.xyz"), tlp="red", distribution="organization")
+    share(session, world.other.principal, dom("hidden-own.xyz"), tlp="amber", distribution="organization")
+    again = client.get(f"{BASE}/rpz", headers={**headers, "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert (
+        next(line for line in client.get(f"{BASE}/rpz", headers=headers).text.splitlines() if "SOA" in line) == serial
+    )
+    assert client.get(f"{BASE}/rpz", headers=bearer(world.other.key)).text.count("hidden-own.xyz") == 2

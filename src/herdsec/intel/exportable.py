@@ -59,21 +59,31 @@ class ExportValue(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ExportState:
-    """The newest object version and sighting report: an export is a function of these, the viewer and the time."""
+    """What an export is a function of, besides the viewer and the time: the newest object version and sighting
+    report the viewer's bulk view can read, and how many current versions it can read (a version it cannot see
+    that supersedes one it can see changes the count, not the maximum). Only what the viewer may see counts, so
+    neither the ETag nor the RPZ serial moves when someone shares something the viewer must not learn about."""
 
     max_object_id: int
     max_sighting_id: int
     newest_change: datetime | None
+    current_objects: int = 0
 
 
-def export_state(session: Session) -> ExportState:
-    """Cheap (two primary-key maxima): what changes when anything an export reads changes."""
-    max_object = session.scalar(select(func.max(StixObject.id))) or 0
-    max_sighting = session.scalar(select(func.max(Sighting.id))) or 0
+def export_state(session: Session, actor: Principal) -> ExportState:
+    """Three indexed aggregates under the actor's bulk visibility."""
+    visible = visible_objects(identity.viewer_for(actor, bulk=True))
+    max_object = session.scalar(select(func.max(StixObject.id)).where(visible)) or 0
+    current = session.scalar(select(func.count()).where(StixObject.current.is_(True), visible)) or 0
+    sightings = select(func.max(Sighting.id)).where(
+        Sighting.object_id.in_(select(StixObject.id).where(visible)),
+        visible_reports(actor, objects=[visible]),
+    )
+    max_sighting = session.scalar(sightings) or 0
     added = session.scalar(select(StixObject.date_added).where(StixObject.id == max_object)) if max_object else None
     reported = session.scalar(select(Sighting.created_at).where(Sighting.id == max_sighting)) if max_sighting else None
     newest = max((t for t in (added, reported) if t is not None), default=None)
-    return ExportState(max_object, max_sighting, newest)
+    return ExportState(max_object, max_sighting, newest, current)
 
 
 def parse_types(types: Iterable[str | IocType] | None) -> tuple[IocType, ...]:

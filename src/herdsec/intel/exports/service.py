@@ -101,7 +101,7 @@ def prepare(
 ) -> PreparedExport:
     """Check the request and compute what the export will be a function of: cheap (no value is read)."""
     fmt, part, options = _check(request)
-    state = export_state(session)
+    state = export_state(session, actor)
     moment = _bucket(now or utcnow())
     digest = hashlib.sha256(
         repr(
@@ -114,6 +114,7 @@ def prepare(
                 sorted(actor.group_ids),
                 state.max_object_id,
                 state.max_sighting_id,
+                state.current_objects,
                 moment.isoformat(),
             )
         ).encode()
