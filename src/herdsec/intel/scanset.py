@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from herdsec import identity
@@ -35,6 +35,7 @@ from herdsec.core.errors import N_, InvalidInput
 from herdsec.identity import Principal
 from herdsec.intel import decay, sightings
 from herdsec.intel.access import visible_objects
+from herdsec.intel.exportable import export_state
 from herdsec.intel.models import Observable, Sighting, StixObject
 from herdsec.intel.stix import parse_timestamp
 
@@ -64,8 +65,8 @@ def changes(session: Session, actor: Principal, after: str | None) -> Iterator[d
     """NDJSON records: ``{"full": bool}``, then ``{"op", "type", "value", "id"}`` lines, then ``{"cursor", "full"}``."""
     now = utcnow()
     cursor = Cursor.decode(after) if after else None
-    top_object = session.scalar(select(func.max(StixObject.id))) or 0
-    top_sighting = session.scalar(select(func.max(Sighting.id))) or 0
+    state = export_state(session, actor)  # only what the caller may see moves the cursor
+    top_object, top_sighting = state.max_object_id, state.max_sighting_id
     full = cursor is None or now.timestamp() - cursor.full_at > FULL_REFRESH.total_seconds()
     yield {"full": full}
     if full or cursor is None:
@@ -80,18 +81,27 @@ def changes(session: Session, actor: Principal, after: str | None) -> Iterator[d
 def _incremental(
     session: Session, actor: Principal, cursor: Cursor, top_object: int, top_sighting: int, now: datetime
 ) -> Iterator[dict[str, Any]]:
+    # Only changes the caller may see: a hidden new version or sighting must not show through (a hidden version
+    # that supersedes a visible one is caught by the next full answer).
+    visible = visible_objects(identity.viewer_for(actor, bulk=True))
     changed = set(
         session.scalars(
             select(StixObject.stix_id).where(
-                StixObject.type == "indicator", StixObject.id > cursor.objects, StixObject.id <= top_object
+                StixObject.type == "indicator", StixObject.id > cursor.objects, StixObject.id <= top_object, visible
             )
         )
     )
     changed.update(
-        session.scalars(select(Sighting.stix_id).where(Sighting.id > cursor.sightings, Sighting.id <= top_sighting))
+        session.scalars(
+            select(Sighting.stix_id).where(
+                Sighting.id > cursor.sightings,
+                Sighting.id <= top_sighting,
+                Sighting.object_id.in_(select(StixObject.id).where(visible)),
+                sightings.visible_reports(actor, objects=[visible]),
+            )
+        )
     )
     ordered = sorted(changed)
-    visible = visible_objects(identity.viewer_for(actor, bulk=True))
     for start in range(0, len(ordered), BATCH):
         batch = ordered[start : start + BATCH]
         before = session.execute(

@@ -1,0 +1,36 @@
+"""The scan set's cursor and incremental answers move only with what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from herdsec.identity.visibility import TLP2_MARKINGS, Tlp
+from herdsec.intel import scanset
+from tests.factories import make_member
+from tests.intel_factories import indicator, share, sighting
+
+
+def test_hidden_shares_and_sightings_move_neither_the_cursor_nor_the_answer(session: Session) -> None:
+    sharer, reader, other = (make_member(session, "analyst") for _ in range(3))
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    public = indicator("185.220.101.20", tlp=Tlp.CLEAR) | {"valid_from": now, "created": now, "modified": now}
+    share(session, sharer.principal, public, distribution="community")
+    first = list(scanset.changes(session, reader.principal, None))
+    assert [(line["op"], line["value"]) for line in first if "op" in line] == [("add", "185.220.101.20")]
+    cursor = first[-1]["cursor"]
+    share(session, sharer.principal, *[indicator(f"185.220.102.{i}") for i in range(1, 6)], distribution="organization")
+    hidden = sighting(public["id"], object_marking_refs=[TLP2_MARKINGS[Tlp.RED]])
+    share(session, other.principal, hidden, distribution="organization")
+    again = list(scanset.changes(session, reader.principal, cursor))
+    assert [line for line in again if "op" in line] == []
+    assert again[-1]["cursor"] == cursor
+    seen = sighting(public["id"], object_marking_refs=[TLP2_MARKINGS[Tlp.GREEN]])
+    share(session, other.principal, seen, distribution="community")
+    third = list(scanset.changes(session, reader.principal, cursor))
+    assert [(line["op"], line["value"]) for line in third if "op" in line] == [
+        ("remove", "185.220.101.20"),
+        ("add", "185.220.101.20"),
+    ]
+    assert third[-1]["cursor"] != cursor
