@@ -16,7 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from herdsec.identity.visibility import TLP2_MARKINGS, Distribution, Tlp
@@ -47,6 +47,7 @@ from herdsec.intel.misp.vocab import (
 from herdsec.intel.stix import format_timestamp
 
 _NAMESPACE_BYTES = NAMESPACE.bytes
+_EPOCH_DAY = date(1970, 1, 1)
 GroupResolver = Callable[[str | None, str | None], int | None]  # (uuid, name) → hub sharing group id
 OPTIONAL_FIELDS = (
     "category",
@@ -492,14 +493,24 @@ def uuid5(name: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
+def _day(days: int) -> str:
+    return f"{(_EPOCH_DAY + timedelta(days=days)).isoformat()}T"
+
+
 def _second(seconds: int) -> str:
-    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+    """``format_timestamp`` of a whole second since the epoch, by arithmetic (MISP stamps are all different)."""
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{_day(days)}{hours:02d}:{minutes:02d}:{secs:02d}.000Z"
 
 
 def _fmt(moment: datetime) -> str:
-    """A STIX timestamp; whole seconds (MISP's timestamps) are formatted once each."""
-    return _second(int(moment.timestamp())) if not moment.microsecond else format_timestamp(moment)
+    """A STIX timestamp (whole seconds, MISP's timestamps, without strftime)."""
+    if moment.microsecond or moment.tzinfo is None:
+        return format_timestamp(moment)
+    return _second(int(moment.timestamp()))
 
 
 def _put_labels(obj: dict[str, Any], tags: list[str]) -> None:
