@@ -283,7 +283,8 @@ class EventConverter:
             if tags or attr.get("Galaxy")
             else []
         )
-        sdo = {"spec_version": "2.1", "created": _fmt(stamp), "modified": _fmt(stamp)}
+        stamp_text = _fmt(stamp)  # formatted once: created, modified and usually valid_from
+        sdo = {"spec_version": "2.1", "created": stamp_text, "modified": stamp_text}
         made: dict[str, Any] | None = None
         if misp_type in COMPOSITE:
             split_composite(misp_type, value)  # a broken composite value is refused whatever the flags
@@ -291,6 +292,7 @@ class EventConverter:
             pattern_type = PATTERN_TYPES.get(misp_type)
             pattern = value if pattern_type else pattern_of(misp_type, value)
             if pattern is not None:
+                first_seen = _seen(attr.get("first_seen"))
                 made = {
                     "type": "indicator",
                     "id": self._id("indicator", attr_uuid),
@@ -298,11 +300,11 @@ class EventConverter:
                     "name": value[:300],
                     "pattern": pattern,
                     "pattern_type": pattern_type or "stix",
-                    "valid_from": _fmt(_seen(attr.get("first_seen")) or stamp),
+                    "valid_from": stamp_text if first_seen is None else _fmt(first_seen),
                     "indicator_types": ["malicious-activity"],
                 }
                 until = _seen(attr.get("last_seen"))
-                if until is not None and until > (_seen(attr.get("first_seen")) or stamp):
+                if until is not None and until > (first_seen or stamp):
                     made["valid_until"] = _fmt(until)
         if made is None and misp_type == "vulnerability":
             made = {
