@@ -16,7 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from herdsec.identity.visibility import TLP2_MARKINGS, Distribution, Tlp
@@ -47,6 +47,7 @@ from herdsec.intel.misp.vocab import (
 from herdsec.intel.stix import format_timestamp
 
 _NAMESPACE_BYTES = NAMESPACE.bytes
+_EPOCH_DAY = date(1970, 1, 1)
 GroupResolver = Callable[[str | None, str | None], int | None]  # (uuid, name) → hub sharing group id
 OPTIONAL_FIELDS = (
     "category",
@@ -282,7 +283,8 @@ class EventConverter:
             if tags or attr.get("Galaxy")
             else []
         )
-        sdo = {"spec_version": "2.1", "created": _fmt(stamp), "modified": _fmt(stamp)}
+        stamp_text = _fmt(stamp)  # formatted once: created, modified and usually valid_from
+        sdo = {"spec_version": "2.1", "created": stamp_text, "modified": stamp_text}
         made: dict[str, Any] | None = None
         if misp_type in COMPOSITE:
             split_composite(misp_type, value)  # a broken composite value is refused whatever the flags
@@ -290,6 +292,7 @@ class EventConverter:
             pattern_type = PATTERN_TYPES.get(misp_type)
             pattern = value if pattern_type else pattern_of(misp_type, value)
             if pattern is not None:
+                first_seen = _seen(attr.get("first_seen"))
                 made = {
                     "type": "indicator",
                     "id": self._id("indicator", attr_uuid),
@@ -297,11 +300,11 @@ class EventConverter:
                     "name": value[:300],
                     "pattern": pattern,
                     "pattern_type": pattern_type or "stix",
-                    "valid_from": _fmt(_seen(attr.get("first_seen")) or stamp),
+                    "valid_from": stamp_text if first_seen is None else _fmt(first_seen),
                     "indicator_types": ["malicious-activity"],
                 }
                 until = _seen(attr.get("last_seen"))
-                if until is not None and until > (_seen(attr.get("first_seen")) or stamp):
+                if until is not None and until > (first_seen or stamp):
                     made["valid_until"] = _fmt(until)
         if made is None and misp_type == "vulnerability":
             made = {
@@ -492,14 +495,24 @@ def uuid5(name: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
+def _day(days: int) -> str:
+    return f"{(_EPOCH_DAY + timedelta(days=days)).isoformat()}T"
+
+
 def _second(seconds: int) -> str:
-    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+    """``format_timestamp`` of a whole second since the epoch, by arithmetic (MISP stamps are all different)."""
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{_day(days)}{hours:02d}:{minutes:02d}:{secs:02d}.000Z"
 
 
 def _fmt(moment: datetime) -> str:
-    """A STIX timestamp; whole seconds (MISP's timestamps) are formatted once each."""
-    return _second(int(moment.timestamp())) if not moment.microsecond else format_timestamp(moment)
+    """A STIX timestamp (whole seconds, MISP's timestamps, without strftime)."""
+    if moment.microsecond or moment.tzinfo is None:
+        return format_timestamp(moment)
+    return _second(int(moment.timestamp()))
 
 
 def _put_labels(obj: dict[str, Any], tags: list[str]) -> None:

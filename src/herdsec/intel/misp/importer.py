@@ -93,10 +93,15 @@ def _import_one(
     uuid = header.get("uuid") if isinstance(header.get("uuid"), str) else None
     places: list[tuple[str, str | None]] = []
 
+    audiences: dict[Reach, Audience] = {}  # one per reach: the ingest groups its batches by audience
+
     def items() -> Iterator[tuple[dict[str, Any], Audience]]:
         for item in converter.convert(header, attributes, objects):
             places.append((item.where, item.uuid))
-            yield item.obj, _audience(item)
+            audience = audiences.get(item.reach)
+            if audience is None:
+                audience = audiences[item.reach] = _audience(item)
+            yield item.obj, audience
 
     try:
         ingested = ingest_items(session, actor, items(), tlp=tlp, source=source)
