@@ -237,3 +237,18 @@ def test_filters_by_type_tlp_sector_and_score(session: Session) -> None:
     assert len(scored) == 2  # only indicators have a score
     scores = stream.scores(session, b.principal, scored)
     assert sorted(s >= 50 for s in scores.values()) == [False, True]
+
+
+def test_a_version_event_reveals_no_hidden_earlier_version(session: Session) -> None:
+    sharer, reader = make_member(session, "analyst"), make_member(session, "analyst")
+    obj_id = "indicator--6f1a3e0c-2b4d-4c8e-9a7f-5d3c2b1a0e9f"
+    share(
+        session, sharer.principal, indicator("185.220.101.60", tlp=Tlp.RED, obj_id=obj_id), distribution="organization"
+    )
+    share(session, sharer.principal, indicator("185.220.101.60", tlp=Tlp.CLEAR, obj_id=obj_id, modified=5))
+    session.commit()
+    subscription = Subscription(reader.principal)
+    items, _ = stream.read(session, Cursor(0), 100)
+    assert [i.kind for i in items if subscription.admits(i) and i.stix_id == obj_id] == ["object.created"]
+    own = Subscription(sharer.principal)
+    assert [i.kind for i in items if own.admits(i) and i.stix_id == obj_id] == ["object.created", "object.created"]

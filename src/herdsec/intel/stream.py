@@ -204,7 +204,16 @@ def _objects(session: Session, event: events.Event, after_seq: int, limit: int) 
     assert event.first_seq is not None
     assert event.last_seq is not None
     older = aliased(StixObject)
-    earlier = exists().where(older.stix_id == StixObject.stix_id, older.id < StixObject.id)
+    # "a new version" only when an older version had the same audience: whoever sees this one saw that one, so the
+    # kind of event tells nothing about versions the receiver must not know of
+    earlier = exists().where(
+        older.stix_id == StixObject.stix_id,
+        older.id < StixObject.id,
+        older.creator_org_id == StixObject.creator_org_id,
+        older.tlp == StixObject.tlp,
+        older.distribution == StixObject.distribution,
+        older.sharing_group_id.is_not_distinct_from(StixObject.sharing_group_id),
+    )
     rows = session.execute(
         select(
             StixObject.id,
