@@ -359,3 +359,23 @@ def test_reference_collection_holds_attack_and_community_does_not(client: TestCl
     assert ids_of(client.get(objects_url(), headers=h(a))) == []
     everything = client.get(objects_url(EVERYTHING), headers=h(a), params={"limit": "5"})
     assert len(ids_of(everything)) == 5
+
+
+def test_a_hidden_newer_version_neither_hides_the_visible_one_nor_shows_that_it_exists(
+    client: TestClient, session: Session
+) -> None:
+    sharer, reader = make_member(session, "analyst"), make_member(session, "viewer")
+    shown = indicator("185.220.101.33", tlp=Tlp.GREEN)
+    share(session, sharer.principal, shown, distribution="community")
+    share(
+        session,
+        sharer.principal,
+        {**shown, "modified": "2026-11-01T10:00:05.000Z"},
+        tlp="red",
+        distribution="organization",
+    )
+    url = f"{objects_url(EVERYTHING)}{shown['id']}/"
+    for version in ("last", "first", "all"):
+        found = client.get(url, params={"match[version]": version}, headers=h(reader))
+        assert ids_of(found) == [shown["id"]]
+        assert found.json()["objects"][0]["modified"] == shown["modified"]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from herdsec import identity
 from herdsec.core.errors import N_, NotFound, PermissionDenied
 from herdsec.identity import Principal, Role
+from herdsec.identity.visibility import SharedColumns, visible_filter
 from herdsec.intel.access import visible_objects
 from herdsec.intel.models import ObjectTag, StixObject
 from herdsec.intel.stix import format_timestamp
@@ -72,16 +73,25 @@ class Page:
         return body
 
 
-def _version_filter(query: Query) -> ColumnElement[bool]:
-    older = aliased(StixObject)
+def _version_filter(actor: Principal, query: Query) -> ColumnElement[bool]:
+    """``last`` and ``first`` among the versions the reader may see: a newer (or older) version it may not see
+    neither hides the one it may see nor shows that it exists."""
+    other = aliased(StixObject)
+    seen = visible_filter(
+        identity.viewer_for(actor, bulk=True),
+        SharedColumns(other.creator_org_id, other.tlp, other.distribution, other.sharing_group_id),
+    )
     parts: list[ColumnElement[bool]] = []
     for version in query.versions:
         if version == "all":
             return true()
         if version == "last":
-            parts.append(StixObject.current.is_(True))
+            newer = exists().where(other.stix_id == StixObject.stix_id, other.modified > StixObject.modified, seen)
+            parts.append(or_(StixObject.current.is_(True), ~newer))
         elif version == "first":
-            parts.append(~exists().where(older.stix_id == StixObject.stix_id, older.modified < StixObject.modified))
+            parts.append(
+                ~exists().where(other.stix_id == StixObject.stix_id, other.modified < StixObject.modified, seen)
+            )
     times = query.version_times
     if times:
         parts.append(StixObject.modified.in_(times))
@@ -148,7 +158,7 @@ def _page(
 
 
 def _filtered(actor: Principal, collection: Collection, query: Query, *columns: Any) -> Select[Any]:
-    statement = _base(actor, collection, *columns).where(_version_filter(query))
+    statement = _base(actor, collection, *columns).where(_version_filter(actor, query))
     if query.ids:
         statement = statement.where(StixObject.stix_id.in_(query.ids))
     if query.types:
