@@ -160,20 +160,25 @@ def ingest_bundle(
         if str(exc).startswith(("nested deeper", "the document needs more memory")):
             raise InvalidInput(N_("malformed JSON: %(reason)s"), where="bundle", reason=str(exc)) from None
         raise _syntax_error(stream, exc) from None
+    return _finish(run, source, run.audience.tlp, run.audience.distribution.value)
+
+
+def _finish(run: _Run, source: str, tlp: Tlp, distribution: str) -> IngestStatus:
+    """Count the successes and record the submission in the audit log (same transaction)."""
     run.status.success_count = run.status.total_count - run.status.failure_count
     identity.audit_record(
-        session,
-        actor,
+        run.session,
+        run.actor,
         "intel.ingest",
         "bundle",
         None,
-        target_org_id=actor.org_id,
+        target_org_id=run.actor.org_id,
         source=source,
         total=run.status.total_count,
         stored=run.status.stored_count,
         failed=run.status.failure_count,
-        tlp=run.audience.tlp.label,
-        distribution=run.audience.distribution.value,
+        tlp=tlp.label,
+        distribution=distribution,
     )
     return run.status
 
@@ -223,22 +228,7 @@ def ingest_items(
         run.audience, run.pending = audience, group
         _flush(run)
     _resolve_markings(run)
-    run.status.success_count = run.status.total_count - run.status.failure_count
-    identity.audit_record(
-        session,
-        actor,
-        "intel.ingest",
-        "bundle",
-        None,
-        target_org_id=actor.org_id,
-        source=source,
-        total=run.status.total_count,
-        stored=run.status.stored_count,
-        failed=run.status.failure_count,
-        tlp=default.tlp.label,
-        distribution="per object",
-    )
-    return run.status
+    return _finish(run, source, default.tlp, "per object")
 
 
 def ingest_objects(session: Session, actor: Principal, objects: list[dict[str, Any]], **options: Any) -> IngestStatus:
