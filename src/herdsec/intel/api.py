@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from typing import IO, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -15,11 +14,10 @@ from herdsec.identity import Principal
 from herdsec.intel import service
 from herdsec.intel.schemas import IngestStatus, LookupResult, SightingIn, SightingRecorded
 from herdsec.intel.search import Filters, ObjectSummary, search
-from herdsec.web.deps import api_principal, transaction
+from herdsec.web.deps import api_principal, spooled_body, transaction
 
 router = APIRouter(prefix="/intel", tags=["intel"])
 Caller = Annotated[Principal, Depends(api_principal)]
-SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
 @router.post("/bundles", response_model=IngestStatus, summary="Share a STIX 2.1 bundle")
@@ -34,25 +32,13 @@ async def post_bundle(
 ) -> IngestStatus:
     """Valid objects are stored, invalid ones reported with their index, id and reason; the body is streamed to a
     temporary file and parsed incrementally, so its size is bounded by HERDSEC_MAX_UPLOAD_BYTES, not memory."""
-    # Large bodies go to a named file, so that the parsing can run in a second, memory-capped process.
-    length = int(request.headers.get("content-length") or 0)
-    spool: IO[bytes] = (
-        tempfile.NamedTemporaryFile(suffix=".json")  # noqa: SIM115 - closed below
-        if length > SPOOL_IN_MEMORY or not length
-        else tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
-    )
-    try:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.seek(0)
+    async with spooled_body(request) as spool:
 
         def work() -> IngestStatus:
             with transaction(request) as session:
                 return service.ingest_bundle(session, caller, spool, tlp=tlp, distribution=distribution)
 
         return await run_in_threadpool(work)
-    finally:
-        spool.close()
 
 
 @router.get("/lookup", response_model=LookupResult, summary="Every visible object that carries a value")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import tempfile
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from herdsec.identity import Principal
 from herdsec.intel import misp
-from herdsec.web.deps import api_principal, transaction
+from herdsec.web.deps import api_principal, spooled_body, transaction
 
 router = APIRouter(prefix="/intel/misp", tags=["intel"])
 Caller = Annotated[Principal, Depends(api_principal)]
-SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
 @router.post("/events", response_model=misp.MispImportStatus, summary="Import MISP event JSON")
@@ -34,24 +32,13 @@ async def post_events(
     report with its indicators, observables, objects, relationships and sightings; what cannot be stored is
     reported per element (``where``: ``Attribute[3]``, ``Object[1].Attribute[0]``…) with its uuid and the reason.
     The body is spooled to a temporary file and large events are streamed."""
-    length = int(request.headers.get("content-length") or 0)
-    spool: IO[bytes] = (
-        tempfile.NamedTemporaryFile(suffix=".json")  # noqa: SIM115 - closed below
-        if length > SPOOL_IN_MEMORY or not length
-        else tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
-    )
-    try:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.seek(0)
+    async with spooled_body(request) as spool:
 
         def work() -> misp.MispImportStatus:
             with transaction(request) as session:
                 return misp.import_events(session, caller, spool, tlp=tlp, distribution=distribution, source="api")
 
         return await run_in_threadpool(work)
-    finally:
-        spool.close()
 
 
 @router.get("/events/{event_uuid}", summary="One visible event as MISP JSON")

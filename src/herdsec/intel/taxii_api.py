@@ -5,8 +5,7 @@ A thin adapter: content negotiation (406/415), TAXII error bodies, headers; the 
 
 from __future__ import annotations
 
-import tempfile
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -19,13 +18,12 @@ from herdsec.core.i18n import gettext
 from herdsec.identity import Principal
 from herdsec.intel import taxii
 from herdsec.intel.taxii import Page, Query
-from herdsec.web.deps import api_principal, transaction
+from herdsec.web.deps import api_principal, spooled_body, transaction
 
 PREFIX = "/taxii2"
 ROOT = "hub"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 Caller = Annotated[Principal, Depends(api_principal)]
-SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
 # --- bodies and errors -------------------------------------------------------------------------------------------
@@ -195,16 +193,7 @@ async def add_objects(request: Request, caller: Caller, root: str, collection_id
             wanted=taxii.TAXII_MEDIA,
             type=(ctype or "no Content-Type")[:80],
         )
-    length = int(request.headers.get("content-length") or 0)
-    spool: IO[bytes] = (
-        tempfile.NamedTemporaryFile(suffix=".json")  # noqa: SIM115 - closed below
-        if length > SPOOL_IN_MEMORY or not length
-        else tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
-    )
-    try:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.seek(0)
+    async with spooled_body(request) as spool:
 
         def work() -> dict[str, Any]:
             with transaction(request) as session:
@@ -212,8 +201,6 @@ async def add_objects(request: Request, caller: Caller, root: str, collection_id
                 return taxii.add_objects(session, caller, found, spool)
 
         return _taxii(await run_in_threadpool(work), status=202)
-    finally:
-        spool.close()
 
 
 @router.get("/{root}/collections/{collection_id}/objects/{object_id}/")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
-from contextlib import contextmanager
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import IO
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -21,6 +23,28 @@ from herdsec.web.security import SESSION_COOKIE, check_csrf
 def database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+@asynccontextmanager
+async def spooled_body(request: Request) -> AsyncIterator[IO[bytes]]:
+    """The request body in a temporary file, read from the start and closed at the end. Large bodies (or bodies of
+    unknown length) go to a named file on disk, so that parsing can run in a second, memory-capped process."""
+    length = int(request.headers.get("content-length") or 0)
+    spool: IO[bytes] = (
+        tempfile.NamedTemporaryFile(suffix=".json")  # noqa: SIM115 - closed below
+        if length > SPOOL_IN_MEMORY or not length
+        else tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    )
+    try:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        yield spool
+    finally:
+        spool.close()
 
 
 @contextmanager
