@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -51,6 +53,28 @@ class _Progress(io.RawIOBase):
 
 
 FORMATS = ("auto", "stix", "misp", "csv", "txt")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[IO[bytes]]:
+    """The file, buffered, with a progress bar on the terminal for files of 4 MB and more."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    size = path.stat().st_size
+    with (
+        path.open("rb") as raw,
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            disable=size < 4 * 1024 * 1024,
+        ) as bar,
+    ):
+        task = bar.add_task(path.name, total=size)
+        yield io.BufferedReader(_Progress(raw, lambda n, t=task: bar.advance(t, n)), 1 << 20)
 
 
 def _format_of(path: Path, fmt: str) -> str:
@@ -120,8 +144,6 @@ def import_files(
     as_json: Annotated[bool, typer.Option("--json", help="Print each file's status as JSON.")] = False,
 ) -> None:
     """Share files with the hub as ORG. Invalid objects are reported; the rest is stored."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
-
     if fmt not in FORMATS:
         raise InvalidInput(
             N_("unknown format %(value)r; expected auto, stix, misp, csv or txt"), where="--format", value=fmt
@@ -151,21 +173,7 @@ def import_files(
                     s, actor, values, tlp=tlp, distribution=distribution, source=f"cli:{path.name}"
                 )
             else:
-                size = path.stat().st_size
-                with (
-                    path.open("rb") as raw,
-                    Progress(
-                        "[progress.description]{task.description}",
-                        BarColumn(),
-                        DownloadColumn(),
-                        TransferSpeedColumn(),
-                        TimeRemainingColumn(),
-                        transient=True,
-                        disable=size < 4 * 1024 * 1024,
-                    ) as bar,
-                ):
-                    task = bar.add_task(path.name, total=size)
-                    reader = io.BufferedReader(_Progress(raw, lambda n, t=task: bar.advance(t, n)), 1 << 20)
+                with _reading(path) as reader:
                     status = service.ingest_bundle(
                         s, actor, reader, tlp=tlp, distribution=distribution, source=f"cli:{path.name}"
                     )
@@ -185,25 +193,9 @@ def import_files(
 
 def _import_misp(session: Any, actor: Any, path: Path, *, tlp: str, distribution: str | None, as_json: bool) -> int:
     """Import a MISP event file; print a line per event and its problems. Returns the number refused."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
-
     from herdsec.intel import misp
 
-    size = path.stat().st_size
-    with (
-        path.open("rb") as raw,
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-            disable=size < 4 * 1024 * 1024,
-        ) as bar,
-    ):
-        task = bar.add_task(path.name, total=size)
-        reader = io.BufferedReader(_Progress(raw, lambda n, t=task: bar.advance(t, n)), 1 << 20)
+    with _reading(path) as reader:
         status = misp.import_events(
             session, actor, reader, tlp=tlp, distribution=distribution, source=f"cli:{path.name}"[:60]
         )

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from herdsec import identity
@@ -23,8 +22,7 @@ from herdsec.core.errors import N_, InvalidInput
 from herdsec.identity import Principal
 from herdsec.identity.visibility import TLP2_MARKINGS, Tlp
 from herdsec.intel.indicators import object_for
-from herdsec.intel.ingest import ingest_objects
-from herdsec.intel.models import StixObject
+from herdsec.intel.ingest import ingest_new
 from herdsec.intel.schemas import IngestStatus
 from herdsec.ioc.normalise import detect, normalise
 from herdsec.ioc.refang import refang
@@ -169,14 +167,4 @@ def share_rows(
         if row.tlp is not None:
             obj["object_marking_refs"] = [TLP2_MARKINGS[row.tlp]]
         objects.append(obj)
-    ids = [o["id"] for o in objects]
-    known: set[str] = set()
-    for start in range(0, len(ids), 500):
-        known.update(
-            session.scalars(select(StixObject.stix_id).where(StixObject.stix_id.in_(ids[start : start + 500])))
-        )
-    fresh = [o for o in objects if o["id"] not in known]
-    status = ingest_objects(session, actor, fresh, tlp=tlp, distribution=distribution, source=source)
-    status.total_count += len(objects) - len(fresh)
-    status.success_count += len(objects) - len(fresh)
-    return status
+    return ingest_new(session, actor, objects, tlp=tlp, distribution=distribution, source=source)

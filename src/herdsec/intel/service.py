@@ -11,7 +11,7 @@ from herdsec.core.errors import N_, NotFound
 from herdsec.identity import Principal
 from herdsec.intel.access import visible_objects
 from herdsec.intel.indicators import object_for
-from herdsec.intel.ingest import ingest_bundle, ingest_objects
+from herdsec.intel.ingest import ingest_bundle, ingest_new, ingest_objects
 from herdsec.intel.lookup import lookup, parse_query
 from herdsec.intel.models import StixObject
 from herdsec.intel.schemas import IngestStatus
@@ -43,17 +43,7 @@ def share_values(
     org = identity.get_org(session, actor.org_id)
     now = utcnow()
     objects = [o for v in values if v.problem is None and (o := object_for(v, org.uuid, now)) is not None]
-    ids = [o["id"] for o in objects]
-    known: set[str] = set()
-    for start in range(0, len(ids), 500):
-        known.update(
-            session.scalars(select(StixObject.stix_id).where(StixObject.stix_id.in_(ids[start : start + 500])))
-        )
-    fresh = [o for o in objects if o["id"] not in known]
-    status = ingest_objects(session, actor, fresh, tlp=tlp, distribution=distribution, source=source)
-    status.total_count += len(objects) - len(fresh)
-    status.success_count += len(objects) - len(fresh)
-    return status
+    return ingest_new(session, actor, objects, tlp=tlp, distribution=distribution, source=source)
 
 
 def get_object(session: Session, actor: Principal, stix_id: str) -> str:
