@@ -195,24 +195,9 @@ def get_object(
     secret: str,
 ) -> Page:
     """A page of the versions of one object that the filters select; not found when none is visible at all."""
-    one = Query(
-        added_after=query.added_after,
-        ids=(stix_id,),
-        versions=query.versions,
-        spec_versions=query.spec_versions,
-        limit=query.limit,
+    return _one_object(
+        session, actor, collection, stix_id, query, cursor, secret=secret, versions=query.versions, suffix=""
     )
-    page = _page(
-        session,
-        _filtered(actor, collection, one, StixObject.seq, StixObject.data),
-        one,
-        cursor,
-        secret=secret,
-        scope=f"{collection.id}/{stix_id}",
-    )
-    if not page.rows and cursor is None:
-        _must_exist(session, actor, collection, stix_id)
-    return page
 
 
 def get_versions(
@@ -225,15 +210,33 @@ def get_versions(
     *,
     secret: str,
 ) -> Page:
-    all_versions = Query(
+    """A page of every visible version of one object (its ``modified`` times); not found when none is visible."""
+    return _one_object(
+        session, actor, collection, stix_id, query, cursor, secret=secret, versions=("all",), suffix="/versions"
+    )
+
+
+def _one_object(
+    session: Session,
+    actor: Principal,
+    collection: Collection,
+    stix_id: str,
+    query: Query,
+    cursor: str | None,
+    *,
+    secret: str,
+    versions: tuple[str, ...],
+    suffix: str,
+) -> Page:
+    one = Query(
         added_after=query.added_after,
         ids=(stix_id,),
-        versions=("all",),
+        versions=versions,
         spec_versions=query.spec_versions,
         limit=query.limit,
     )
-    scope = f"{collection.id}/{stix_id}/versions"
-    page = _page(session, _filtered(actor, collection, all_versions), all_versions, cursor, secret=secret, scope=scope)
+    scope = f"{collection.id}/{stix_id}{suffix}"
+    page = _page(session, _filtered(actor, collection, one), one, cursor, secret=secret, scope=scope)
     if not page.rows and cursor is None:
         _must_exist(session, actor, collection, stix_id)
     return page
