@@ -234,6 +234,18 @@ def test_enqueue_applies_the_organizations_view_and_filters(session: Session) ->
     assert service.claim(session, utcnow()) == []  # leased
 
 
+def test_webhooks_never_carry_red_not_even_the_organizations_own(session: Session) -> None:
+    admin = make_member(session, "admin")
+    service.create(session, admin.principal, WebhookIn(url="https://93.184.216.34/h"), policy=PUBLIC_ONLY)
+    session.commit()
+    share(session, admin.principal, indicator("198.51.100.93"), tlp="red", distribution="organization")
+    share(session, admin.principal, indicator("198.51.100.94"), tlp="amber", distribution="organization")
+    session.commit()
+    assert service.enqueue(session) == 1
+    claims = service.claim(session, utcnow())
+    assert len(claims) == 1 and "198.51.100.94" in claims[0].body and "198.51.100.93" not in claims[0].body
+
+
 # --- the page ----------------------------------------------------------------------------------------------------
 
 

@@ -238,13 +238,18 @@ def ingest_objects(session: Session, actor: Principal, objects: list[dict[str, A
 
 
 def ingest_new(session: Session, actor: Principal, objects: list[dict[str, Any]], **options: Any) -> IngestStatus:
-    """Store the objects whose ids are not stored yet and count the others as already known: objects built with ids
-    derived from (organization, type, value), so that sharing the same value again is a no-op."""
+    """Store the objects whose ids the actor's organization has not stored yet and count the others as already
+    known: objects built with ids derived from (organization, type, value), so that sharing the same value again is
+    a no-op (an id another organization holds goes to ingest, which refuses it and says so)."""
     ids = [o["id"] for o in objects]
     known: set[str] = set()
     for start in range(0, len(ids), 500):
         known.update(
-            session.scalars(select(StixObject.stix_id).where(StixObject.stix_id.in_(ids[start : start + 500])))
+            session.scalars(
+                select(StixObject.stix_id).where(
+                    StixObject.stix_id.in_(ids[start : start + 500]), StixObject.creator_org_id == actor.org_id
+                )
+            )
         )
     fresh = [o for o in objects if o["id"] not in known]
     status = ingest_objects(session, actor, fresh, **options)

@@ -136,10 +136,11 @@ class Subscription:
 
     principal: Principal
     filters: Filters = field(default_factory=Filters)
+    bulk: bool = False  # deliveries that leave the hub unattended (webhooks): never RED
     viewer: Viewer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.viewer = identity.viewer_for(self.principal)
+        self.viewer = identity.viewer_for(self.principal, bulk=self.bulk)
 
     def admits(self, item: Item) -> bool:
         """Visibility first (unknown markings fail closed in ``may_see``), then the filters (not the score)."""

@@ -168,7 +168,7 @@ def enqueue(session: Session, limit: int = QUEUE_ITEMS) -> int:
         if len(items) >= limit:
             session.info["webhooks_more"] = True
         principal = identity.org_principal(session, hook.org_id, f"webhook {hook.id}")
-        sub = Subscription(principal, Filters.parse(hook.types, hook.tlps, hook.min_score, hook.sectors))
+        sub = Subscription(principal, Filters.parse(hook.types, hook.tlps, hook.min_score, hook.sectors), bulk=True)
         wanted = [i for i in items if sub.admits(i)]
         if wanted and hook.min_score is not None:
             scored = stream.scores(session, principal, wanted)
