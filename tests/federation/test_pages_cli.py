@@ -53,6 +53,8 @@ def test_the_page_shows_peers_errors_and_runs_now(local_client: TestClient, sess
         assert "The run finished." in after.text and ">page<" in after.text
         vi = local_client.get("/federation", headers={"Accept-Language": "vi"})
         assert "Liên thông" in vi.text
+        unknown = local_client.post("/federation/no-such-peer/run", data={"csrf_token": csrf(page.text)})
+        assert unknown.status_code == 404 and "no-such-peer" in unknown.text
 
 
 def test_the_page_is_for_coordinators_only(local_client: TestClient, session: Session) -> None:

@@ -163,3 +163,9 @@ def test_cli_writes_a_misp_feed(hub: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 0 and "1 events, 1 attribute values" in out
     manifest = json.loads((hub / "feed" / "manifest.json").read_text())
     assert list(manifest) == [shared["Event"]["uuid"]]
+    code, _, err = herdsec(capsys, "intel", "misp-feed", str(hub / "feed"), "--org", "No Such Organization")
+    assert code == 2 and err.startswith("herdsec: error:") and "No Such Organization" in err
+    (hub / "a-file").write_text("not a directory")
+    code, _, err = herdsec(capsys, "intel", "misp-feed", str(hub / "a-file"), "--org", "Ngân hàng Nguồn")
+    assert code == 2 and err.startswith("herdsec: error:") and "a-file" in err
+    assert (hub / "a-file").read_text() == "not a directory"

@@ -279,6 +279,25 @@ def test_the_webhooks_page_adds_lists_and_redelivers(client: TestClient, session
     assert vi.status_code == 200
 
 
+def test_another_organizations_or_unknown_webhooks_and_deliveries_are_not_found(
+    client: TestClient, session: Session
+) -> None:
+    owner, other = make_member(session, "admin"), make_member(session, "admin")
+    hook = service.create(
+        session, owner.principal, WebhookIn(url="https://93.184.216.34/h"), policy=PUBLIC_ONLY
+    ).webhook
+    session.commit()
+    log_in(client, other)
+    token = csrf(client.get("/webhooks", headers=HTML).text)
+    for path in (f"/webhooks/{hook.id}/enable", f"/webhooks/{hook.id}/delete", "/webhooks/999999/delete",
+                 "/webhooks/deliveries/999999/redeliver"):  # fmt: skip
+        answer = client.post(path, data={"csrf_token": token}, headers=HTML, follow_redirects=False)
+        assert answer.status_code == 404, (path, answer.status_code)
+    forged = client.post(f"/webhooks/{hook.id}/delete", data={"csrf_token": "0" * 40}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert [h.id for h in service.list_webhooks(session, owner.principal)] == [hook.id]
+
+
 def test_the_live_page_follows_the_stream(client: TestClient, session: Session) -> None:
     member = make_member(session, "viewer")
     session.commit()

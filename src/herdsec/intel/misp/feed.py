@@ -52,6 +52,8 @@ class FeedWritten:
 def write_feed(session: Session, actor: Principal, directory: Path, *, public: bool = False) -> FeedWritten:
     """Write the feed into ``directory`` (created if needed). Files are replaced atomically; event files of events
     no longer shareable are removed, so a feed never keeps what may no longer leave the hub."""
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInput(N_("%(path)s is not a directory"), where=str(directory), path=str(directory))
     directory.mkdir(parents=True, exist_ok=True)
     audience = Viewer.public() if public else Viewer.peer()
     manifest: dict[str, Any] = {}
