@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.scan import helpers
 from tests.scan.helpers import compile_lines, hits
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def first_stage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every exact-semantics test runs with the compiled first stage and with the pure-Python one."""
+    monkeypatch.setitem(helpers.STAGE, "compiled", request.param == "compiled")
 
 
 def test_a_domain_matches_itself_and_subdomains_only() -> None:

@@ -16,7 +16,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from typing import BinaryIO
 
 from herdsec.scan import readers, sources
-from herdsec.scan.matcher import CHUNK_TABLE, Hit, Matcher
+from herdsec.scan.matcher import Hit, Matcher
 from herdsec.scan.readers.base import Reader
 
 IN_PROCESS_BELOW = 1024 * 1024
@@ -59,34 +59,11 @@ _matcher: Matcher | None = None
 _handles: dict[str, BinaryIO] = {}
 
 
-def _candidate_lines(data: bytes, translated: bytes, needles: set[bytes]) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number in the chunk, raw line) of every line containing a needle, in order."""
-    starts: set[int] = set()
-    for needle in needles:
-        position = translated.find(needle)
-        while position >= 0:
-            starts.add(data.rfind(b"\n", 0, position) + 1)
-            line_end = data.find(b"\n", position)
-            position = -1 if line_end < 0 else translated.find(needle, line_end + 1)
-    number, counted = 1, 0
-    for line_start in sorted(starts):
-        number += data.count(b"\n", counted, line_start)
-        counted = line_start
-        line_end = data.find(b"\n", line_start)
-        yield number, data[line_start : line_end if line_end >= 0 else len(data)]
-
-
 def scan_chunk(matcher: Matcher, reader: Reader, data: bytes) -> Chunk:
     """Every match in a chunk of whole lines."""
-    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    lines, candidates = matcher.candidate_lines(data)
     result = Chunk(lines, len(data))
-    if not data:
-        return result
-    translated = data.translate(CHUNK_TABLE)
-    needles = matcher.needles(translated)
-    if not needles:
-        return result
-    for number, raw in _candidate_lines(data, translated, needles):
+    for number, raw in candidates:
         text = raw.decode("utf-8", "replace")
         hits = matcher.match_line(raw, reader.urls(text) if matcher.url_hosts else ())
         if hits:

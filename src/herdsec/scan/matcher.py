@@ -15,6 +15,11 @@ Stage 2 (:meth:`Matcher.match_line`) looks only at lines that contain a needle a
 - hashes are whole hexadecimal tokens, case-insensitive (a hash inside a longer hex run is not a match);
 - e-mail addresses are exact (case-insensitive); the domain of an address is also a domain occurrence.
 
+Stage 1 has two implementations that select the same lines: the compiled one (:mod:`herdsec.scan._prefilter`, a C
+extension built at install; it hashes tokens without creating objects and reports candidate lines directly) and the
+pure-Python one above, used where the extension could not be built. Both never miss; the compiled one may select a
+few lines more (hash collisions, pieces it looks at that the Python pass does not), which stage 2 then rejects.
+
 Tokens: letters, digits, ``. _ - @ + :`` and every non-ASCII byte (so Unicode domain names stay whole); anything else
 separates. Each indicator is stored in the form it takes in a log: the hub's normalised value, plus the Unicode form
 of an internationalised domain name.
@@ -31,6 +36,14 @@ from dataclasses import dataclass, field
 
 from herdsec.ioc.normalise import normalise
 from herdsec.ioc.types import IocType, Value
+
+try:
+    from herdsec.scan import _prefilter
+except ImportError:  # not compiled here: the pure-Python first stage is used
+    _prefilter = None  # type: ignore[assignment]
+
+COMPILED = _prefilter is not None
+"""Whether the compiled first stage is available."""
 
 SCANNED_TYPES = frozenset(
     {
@@ -156,7 +169,12 @@ class Matcher:
     """The indicator set, compiled for scanning. Build with :meth:`add`, then :meth:`freeze`; share with worker
     processes by fork (it is read-only afterwards)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, compiled: bool = COMPILED) -> None:
+        """``compiled=False`` uses the pure-Python first stage even where the extension is built."""
+        if compiled and not COMPILED:
+            raise RuntimeError("the compiled first stage is not available (herdsec.scan._prefilter was not built)")
+        self.compiled = compiled
+        self._filter: _prefilter.Filter | None = None
         self._exact: dict[bytes, str] = {}
         self._domains: set[bytes] = set()
         self._url_hosts: set[bytes] = set()
@@ -262,14 +280,26 @@ class Matcher:
         return True
 
     def freeze(self) -> Matcher:
-        self.exact = frozenset(self._exact)
-        self.domains = frozenset(self._domains)
         self.url_hosts = frozenset(self._url_hosts)
-        self.probes = self.exact | self.url_hosts | frozenset(self._signatures)
-        self.net_keys = tuple(frozenset(self._net_keys.get(octets, ())) for octets in (1, 2, 3))
+        if self.compiled:
+            self._filter = _prefilter.Filter(CHUNK_TABLE)
+            self._filter.add(self._exact, _prefilter.PROBE)
+            self._filter.add(self._url_hosts, _prefilter.PROBE)
+            self._filter.add(self._signatures, _prefilter.PROBE)
+            self._filter.add(self._domains, _prefilter.DOMAIN)
+            for keys in self._net_keys.values():
+                self._filter.add(keys, _prefilter.NET)
+            self._filter.freeze()
+        else:
+            self.exact = frozenset(self._exact)
+            self.domains = frozenset(self._domains)
+            self.probes = self.exact | self.url_hosts | frozenset(self._signatures)
+            self.net_keys = tuple(frozenset(self._net_keys.get(octets, ())) for octets in (1, 2, 3))
         self._nets4.freeze()
         self._nets6.freeze()
         self._domains = set()
+        self._signatures = set()
+        self._net_keys = {}
         return self
 
     @property
@@ -277,6 +307,17 @@ class Matcher:
         return bool(self._v6 or self._nets6.starts)
 
     # --- stage 1: a whole chunk ----------------------------------------------------------------------------------
+
+    def candidate_lines(self, data: bytes) -> tuple[int, list[tuple[int, bytes]]]:
+        """The number of lines in a chunk of whole lines, and the (1-based line number, raw line) of every line that
+        may hold a match, in order: stage 1, compiled or in Python."""
+        if self._filter is not None:
+            count, found = self._filter.lines(data)
+            return count, [(number, data[start:end]) for number, start, end in found]
+        count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        translated = data.translate(CHUNK_TABLE)
+        needles = self.needles(translated)
+        return count, list(_lines_with(data, translated, needles)) if needles else []
 
     def needles(self, translated: bytes) -> set[bytes]:
         """Strings that every line of the chunk holding a match contains (``translated`` =
@@ -307,52 +348,65 @@ class Matcher:
         translated = line.translate(TABLE)
         hits: dict[tuple[str, str], Hit] = {}
         url_hosts: set[bytes] = set()
+        exact, listed_hosts = self._exact, self.url_hosts
         for match in _TOKEN.finditer(translated):
-            for token, start, end in _candidates(match[0], match.start()):
-                observed = line[start:end].decode("utf-8", "replace")
-                for hit in self._token_hits(token, observed):
-                    hits.setdefault((hit.type, hit.indicator), hit)
-                if token in self.url_hosts:
+            whole = match[0]
+            if (
+                b"." not in whole
+                and b":" not in whole
+                and b"@" not in whole
+                and whole not in exact
+                and whole not in listed_hosts
+            ):
+                continue  # a plain word: it can only be a listed value itself, and it is not
+            for token, start, end in _candidates(whole, match.start()):
+                found = self._token_hits(token)
+                if found:
+                    observed = line[start:end].decode("utf-8", "replace")
+                    for kind, indicator in found:
+                        hits.setdefault((kind, indicator), Hit(kind, indicator, observed))
+                if token in listed_hosts:
                     url_hosts.add(token)
         if url_hosts or extra_urls:
             for hit in self._url_hits(line, url_hosts, extra_urls):
                 hits.setdefault((hit.type, hit.indicator), hit)
         return list(hits.values())
 
-    def _token_hits(self, token: bytes, observed: str) -> Iterator[Hit]:
+    def _token_hits(self, token: bytes) -> list[tuple[str, str]]:
+        """(type, indicator) of every listed value a token is or lies in."""
+        found: list[tuple[str, str]] = []
         kind = self._exact.get(token)
         if kind is not None:
-            text = token.decode("utf-8", "replace")
-            yield Hit(kind, self._aliases.get(token, text), observed)
+            found.append((kind, self._aliases.get(token) or token.decode("utf-8", "replace")))
         if b":" in token:
-            yield from self._v6_hits(token, observed)
-            return
-        if b"." in token:
-            yield from self._parent_hits(token, observed)
+            self._v6_hits(token, found)
+        elif b"." in token:
+            self._parent_hits(token, found)
             if self._nets4.starts and _V4.fullmatch(token):
                 number = _v4_number(token)
                 for network, length in self._nets4.containing(number):
-                    yield Hit(IocType.CIDR.value, f"{socket.inet_ntoa(network.to_bytes(4, 'big'))}/{length}", observed)
+                    found.append((IocType.CIDR.value, f"{socket.inet_ntoa(network.to_bytes(4, 'big'))}/{length}"))
+        return found
 
-    def _parent_hits(self, token: bytes, observed: str) -> Iterator[Hit]:
+    def _parent_hits(self, token: bytes, found: list[tuple[str, str]]) -> None:
         dot = token.find(b".")
         while dot >= 0:
             parent = token[dot + 1 :]
-            if parent in self._exact and self._exact[parent] == IocType.DOMAIN.value and b"." in parent:
-                yield Hit(IocType.DOMAIN.value, self._aliases.get(parent, parent.decode("utf-8", "replace")), observed)
+            if self._exact.get(parent) == IocType.DOMAIN.value and b"." in parent:
+                found.append((IocType.DOMAIN.value, self._aliases.get(parent) or parent.decode("utf-8", "replace")))
             dot = token.find(b".", dot + 1)
 
-    def _v6_hits(self, token: bytes, observed: str) -> Iterator[Hit]:
+    def _v6_hits(self, token: bytes, found: list[tuple[str, str]]) -> None:
         if not self.has_v6 or (b"::" not in token and token.count(b":") < 6):
             return
         number = _v6_number(token)
         if number is None:
             return
         if number in self._v6:
-            yield Hit(IocType.IPV6.value, self._v6[number], observed)
+            found.append((IocType.IPV6.value, self._v6[number]))
         for network, length in self._nets6.containing(number):
             prefix = socket.inet_ntop(socket.AF_INET6, network.to_bytes(16, "big"))
-            yield Hit(IocType.CIDR.value, f"{prefix}/{length}", observed)
+            found.append((IocType.CIDR.value, f"{prefix}/{length}"))
 
     def _url_hits(self, line: bytes, hosts: set[bytes], extra: Iterable[str]) -> Iterator[Hit]:
         texts = list(extra)
@@ -368,6 +422,23 @@ class Matcher:
             value = normalise(IocType.URL, text)
             if value.problem is None and url_key(value.value) in self._urls:
                 yield Hit(IocType.URL.value, self._urls[url_key(value.value)], text)
+
+
+def _lines_with(data: bytes, translated: bytes, needles: set[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number in the chunk, raw line) of every line containing a needle, in order."""
+    starts: set[int] = set()
+    for needle in needles:
+        position = translated.find(needle)
+        while position >= 0:
+            starts.add(data.rfind(b"\n", 0, position) + 1)
+            line_end = data.find(b"\n", position)
+            position = -1 if line_end < 0 else translated.find(needle, line_end + 1)
+    number, counted = 1, 0
+    for line_start in sorted(starts):
+        number += data.count(b"\n", counted, line_start)
+        counted = line_start
+        line_end = data.find(b"\n", line_start)
+        yield number, data[line_start : line_end if line_end >= 0 else len(data)]
 
 
 def _candidates(token: bytes, offset: int) -> Iterator[tuple[bytes, int, int]]:
