@@ -138,3 +138,11 @@ def test_a_megabyte_line() -> None:
     matcher = compile_lines("evil.example")
     log = b"x" * 3_000_000 + b" evil.example " + b"y" * 2_000_000 + b"\nshort line\n"
     assert [line for line, *_rest in hits(matcher, log)] == [1]
+
+
+def test_trailing_dots_at_the_very_end_of_the_input() -> None:
+    """The last line has no newline and the name ends with dots (the Python first stage once missed it)."""
+    matcher = compile_lines("evil.example")
+    assert [(line, observed) for line, _k, _i, observed in hits(matcher, b"ok\nq evil.example..")] == [
+        (2, "evil.example")
+    ]

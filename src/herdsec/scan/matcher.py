@@ -323,9 +323,9 @@ class Matcher:
         """Strings that every line of the chunk holding a match contains (``translated`` =
         ``chunk.translate(CHUNK_TABLE)``): exact tokens, listed parent domains, URL hosts, IPv6 group signatures,
         dotted network prefixes. All set operations, plus one comprehension per domain level over distinct tokens."""
-        tokens = set(translated.replace(b". ", b" ").split())
+        tokens = {token.rstrip(b".") for token in translated.split()}  # as stage 2 does: trailing dots dropped
         if b"@" in translated:
-            tokens.update(_AT_DOMAIN.findall(translated))
+            tokens.update(piece.rstrip(b".") for piece in _AT_DOMAIN.findall(translated))
         found = tokens & self.probes
         if self._nets4.starts:
             prefixes = tokens
