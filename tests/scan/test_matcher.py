@@ -146,3 +146,17 @@ def test_trailing_dots_at_the_very_end_of_the_input() -> None:
     assert [(line, observed) for line, _k, _i, observed in hits(matcher, b"ok\nq evil.example..")] == [
         (2, "evil.example")
     ]
+
+
+def test_a_url_on_an_ipv6_address_in_any_notation() -> None:
+    matcher = compile_lines("http://[2001:db8::1]/p")
+    log = (
+        b"GET http://[2001:db8::1]/p HTTP/1.1\n"
+        b"GET https://[2001:0DB8:0:0::1]:443/p HTTP/1.1\n"
+        b"GET http://[2001:db8::1]/other HTTP/1.1\n"
+        b"GET http://[2001:db8::10]/p HTTP/1.1\n"
+    )
+    assert [(line, kind, indicator) for line, kind, indicator, _o in hits(matcher, log)] == [
+        (1, "url", "http://[2001:db8::1]/p"),
+        (2, "url", "http://[2001:db8::1]/p"),
+    ]

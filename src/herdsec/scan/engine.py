@@ -65,7 +65,7 @@ def scan_chunk(matcher: Matcher, reader: Reader, data: bytes) -> Chunk:
     result = Chunk(lines, len(data))
     for number, raw in candidates:
         text = raw.decode("utf-8", "replace")
-        hits = matcher.match_line(raw, reader.urls(text) if matcher.url_hosts else ())
+        hits = matcher.match_line(raw, reader.urls(text) if matcher.has_urls else ())
         if hits:
             result.found.append((number, reader.timestamp(text), hits))
     return result

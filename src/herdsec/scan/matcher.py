@@ -178,6 +178,7 @@ class Matcher:
         self._exact: dict[bytes, str] = {}
         self._domains: set[bytes] = set()
         self._url_hosts: set[bytes] = set()
+        self._url_v6: set[int] = set()
         self._urls: dict[str, str] = {}
         self._v6: dict[int, str] = {}
         self._nets4 = _Networks(32)
@@ -276,7 +277,14 @@ class Matcher:
         if not host:
             return False
         self._urls[rest] = text
-        self._url_hosts.add(host.encode())
+        if ":" in host:  # an IPv6 literal: found in logs by its number, whatever its notation
+            number = _v6_number(host.encode())
+            if number is None:
+                return False
+            self._url_v6.add(number)
+            self._signatures.update(_v6_signatures(number))
+        else:
+            self._url_hosts.add(host.encode())
         return True
 
     def freeze(self) -> Matcher:
@@ -301,6 +309,10 @@ class Matcher:
         self._signatures = set()
         self._net_keys = {}
         return self
+
+    @property
+    def has_urls(self) -> bool:
+        return bool(self._urls)
 
     @property
     def has_v6(self) -> bool:
@@ -365,7 +377,7 @@ class Matcher:
                     observed = line[start:end].decode("utf-8", "replace")
                     for kind, indicator in found:
                         hits.setdefault((kind, indicator), Hit(kind, indicator, observed))
-                if token in listed_hosts:
+                if token in listed_hosts or (self._url_v6 and b":" in token and _v6_number(token) in self._url_v6):
                     url_hosts.add(token)
         if url_hosts or extra_urls:
             for hit in self._url_hits(line, url_hosts, extra_urls):
@@ -467,6 +479,9 @@ def _url_around(line: bytes, position: int) -> str | None:
     (else ``http://`` is assumed) and what follows up to a separator. None when the host is only the end of a longer
     name (``notevil.com`` for ``evil.com``)."""
     before = line[position - 1 : position]
+    if before == b"[":  # an IPv6 literal host: the bracket is part of the URL
+        position -= 1
+        before = line[position - 1 : position]
     if before and (before.isalnum() or before in b".-_"):
         return None
     match = _URL_TEXT.match(line, position)
