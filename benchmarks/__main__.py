@@ -30,6 +30,11 @@ def main() -> None:
         help="comma-separated sizes for the ingest benchmark (default 100000,1000000); for taxii: "
         "the sizes compared with medallion, then the hub's size at scale (default 1000,2000,10000,1000000)",
     )
+    parser.add_argument(
+        "--grep-prefix",
+        action="store_true",
+        help="scan benchmark: let grep read only a prefix of each file (for a slow or shared machine)",
+    )
     args = parser.parse_args()
     for name in args.names or list(BENCHMARKS):
         print(f"== {name} ==", flush=True)
@@ -37,7 +42,7 @@ def main() -> None:
         if name in SIZED:
             module.run(quick=args.quick, sizes=args.sizes)
         elif name == "scan":
-            module.run(quick=args.quick, sets=args.sizes)
+            module.run(quick=args.quick, sets=args.sizes, grep_prefix=args.grep_prefix)
         else:
             module.run(quick=args.quick)
 

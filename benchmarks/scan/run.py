@@ -4,8 +4,14 @@ the same data in the same run, and score both against the planted truth.
 Reported per tool and set size: MB/s, peak memory of the whole process tree (the sum of PSS, so pages the forked
 workers share are counted once; RSS sums are printed too), indicator load time (the scanner's own figure), false
 positives (matching lines with no planted indicator, or the wrong one) and misses (planted lines not reported).
-grep prints matching lines, not which indicator matched; it is scored by line. At the largest set, grep is run on a
-prefix of each file (time-boxed) and its throughput is taken on that prefix: said so in the output.
+grep prints matching lines, not which indicator matched; it is scored by line. grep reads all the data (``--grep-prefix``
+time-boxes it to a prefix of each file on a slow machine: said so in the output).
+
+Two throughputs: the whole run (MB / wall seconds, indicator loading included) and the scan alone (MB / (wall seconds
+minus the loading time)). Both tools spend a fixed time on the indicators before reading a log: the scanner reports
+its own; grep's is measured in the same run as grep with the same ``-f`` file on an empty input. The issue's targets
+name throughput and load time separately, so the scan-alone ratio is the one compared with the 20× target; the
+whole-run ratio is printed beside it.
 """
 
 from __future__ import annotations
@@ -47,6 +53,12 @@ class Result:
     @property
     def rate(self) -> float:
         return self.megabytes / self.seconds if self.seconds else 0.0
+
+    @property
+    def scan_rate(self) -> float:
+        """MB/s once the indicators are loaded."""
+        scanning = self.seconds - (self.load_seconds or 0.0)
+        return self.megabytes / scanning if scanning > 0 else 0.0
 
 
 def _tree(pid: int) -> list[int]:
@@ -150,7 +162,9 @@ def _prefix(source: Path, target: Path, size: int) -> tuple[int, int]:
     return len(data), data.count(b"\n")
 
 
-def run(quick: bool = False, size_mb: int | None = None, sets: list[int] | None = None) -> list[Result]:
+def run(
+    quick: bool = False, size_mb: int | None = None, sets: list[int] | None = None, grep_prefix: bool = False
+) -> list[Result]:
     size = (size_mb or (60 if quick else 1000)) * MB
     sets = sets or ([10_000, 100_000] if quick else [100_000, 1_000_000])
     rng = random.Random(11)
@@ -184,7 +198,7 @@ def run(quick: bool = False, size_mb: int | None = None, sets: list[int] | None 
             generate.write_indicators(ioc_file, values)
             results.append(_scan(herdsec, ioc_file, logs, len(values), data_bytes, truth, work, env))
             print(_line(results[-1]), flush=True)
-            results.append(_grep(ioc_file, logs, len(values), data_bytes, truth, work, env, full=quick))
+            results.append(_grep(ioc_file, logs, len(values), data_bytes, truth, work, env, full=not grep_prefix))
             print(_line(results[-1]), flush=True)
         _report(results)
         return results
@@ -253,14 +267,28 @@ def _grep(
             names[str(target)] = str(path)
             line_counts[str(path)] = count
         note = f"grep on the first {scanned / MB:.0f} MB (a prefix of each file), throughput extrapolated"
+    empty = work / "empty.log"
+    empty.write_bytes(b"")
+    load_seconds, load_cpu, *_rest = measure(["grep", "-F", "-c", "-f", str(iocs), str(empty)], output, env)
     seconds, cpu, pss, rss, _err, timed_out = measure(
-        ["grep", "-F", "-n", "-f", str(iocs), *names], output, env, timeout=900
+        ["grep", "-F", "-n", "-f", str(iocs), *names], output, env, timeout=3600
     )
     if timed_out:
-        note += " (killed after 900 s)"
+        note += " (killed after 3600 s)"
     false_positives, misses, _lines = score_grep(output, truth, names, None if full else line_counts)
     return Result(
-        "grep -F", count, scanned / MB, seconds, pss / 1024, rss / 1024, None, None, cpu, false_positives, misses, note
+        "grep -F",
+        count,
+        scanned / MB,
+        seconds,
+        pss / 1024,
+        rss / 1024,
+        load_seconds,
+        load_cpu,
+        cpu,
+        false_positives,
+        misses,
+        note,
     )
 
 
@@ -270,7 +298,7 @@ def _line(result: Result) -> str:
         load = f"{result.load_seconds:.1f} s ({result.load_cpu_seconds or 0:.1f} s CPU)"
     return (
         f"{result.tool:13} {result.indicators:>9,} iocs  {result.megabytes:7.0f} MB  {result.seconds:7.1f} s  "
-        f"{result.rate:7.1f} MB/s  CPU {result.cpu_seconds:7.1f} s "
+        f"{result.rate:7.1f} MB/s ({result.scan_rate:6.1f} MB/s once loaded)  CPU {result.cpu_seconds:7.1f} s "
         f"({result.megabytes / max(result.cpu_seconds, 1e-9):6.1f} MB per CPU-s)  "
         f"peak {result.peak_pss_mb:6.0f} MB PSS ({result.peak_rss_mb:.0f} MB RSS)  load {load}  "
         f"FP {result.false_positives}  misses {result.misses}  {result.note}"
@@ -280,9 +308,10 @@ def _line(result: Result) -> str:
 def _report(results: list[Result]) -> None:
     for scan, grep in zip(results[::2], results[1::2], strict=True):
         ratio = scan.rate / grep.rate if grep.rate else float("inf")
+        scan_ratio = scan.scan_rate / grep.scan_rate if grep.scan_rate else float("inf")
         cpu_ratio = (scan.megabytes / scan.cpu_seconds) / (grep.megabytes / grep.cpu_seconds) if grep.cpu_seconds else 0
         print(
-            f"at {scan.indicators:,} indicators: herdsec scan is {ratio:.1f}x grep -F's throughput "
-            f"({cpu_ratio:.1f}x per CPU-second); "
+            f"at {scan.indicators:,} indicators: herdsec scan is {scan_ratio:.1f}x grep -F's throughput once both "
+            f"have loaded the indicators, {ratio:.1f}x over the whole run ({cpu_ratio:.1f}x per CPU-second); "
             f"false positives {scan.false_positives} vs {grep.false_positives}, misses {scan.misses} vs {grep.misses}"
         )
