@@ -4,8 +4,8 @@ the same data in the same run, and score both against the planted truth.
 Reported per tool and set size: MB/s, peak memory of the whole process tree (the sum of PSS, so pages the forked
 workers share are counted once; RSS sums are printed too), indicator load time (the scanner's own figure), false
 positives (matching lines with no planted indicator, or the wrong one) and misses (planted lines not reported).
-grep prints matching lines, not which indicator matched; it is scored by line. grep reads all the data (``--grep-prefix``
-time-boxes it to a prefix of each file on a slow machine: said so in the output).
+grep prints matching lines, not which indicator matched; it is scored by line. grep reads all the data
+(``--grep-prefix`` time-boxes it to a prefix of each file on a slow machine: said so in the output).
 
 Two throughputs: the whole run (MB / wall seconds, indicator loading included) and the scan alone (MB / (wall seconds
 minus the loading time)). Both tools spend a fixed time on the indicators before reading a log: the scanner reports
