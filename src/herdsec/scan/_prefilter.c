@@ -17,6 +17,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#else
+#define HAVE_SSE2 0
+#endif
 
 #define F_PROBE 1u  /* the whole token (or a piece after '@') is looked for */
 #define F_DOMAIN 2u /* a listed domain: also found as the parent of a longer name */
@@ -26,6 +32,20 @@
 #define FNV_BASIS 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 #define LENGTHS 256
+#ifndef BLOOM_BITS
+#define BLOOM_BITS 8
+#endif
+
+/* What is held of one flag: a one-hash Bloom filter sized to it (the network prefixes' stays in L1 or L2) and the
+ * lengths of its strings. */
+typedef struct {
+    uint64_t *bloom;
+    uint64_t bloom_mask; /* words - 1 */
+    Py_ssize_t count, max_len;
+    uint8_t lengths[LENGTHS]; /* lengths[n] = 1 when a string of n bytes is held (n >= LENGTHS: max_len decides) */
+} Class;
+
+#define CLASSES 3 /* PROBE, DOMAIN, NET: flag 1 << k */
 
 typedef struct {
     PyObject_HEAD
@@ -34,13 +54,17 @@ typedef struct {
     uint8_t *flags;
     uint64_t mask; /* slots - 1 */
     Py_ssize_t count;
-    uint64_t *bloom;
-    uint64_t bloom_mask; /* bits - 1 */
-    Py_ssize_t max_len;
-    uint8_t lengths[LENGTHS]; /* lengths[n] = 1 when a string of n bytes is held (n >= LENGTHS: max_len decides) */
-    unsigned has; /* union of the flags held */
+    Class classes[CLASSES];
+    Py_ssize_t max_len; /* of every string held */
+    unsigned has;       /* union of the flags held */
+    int numeric_domain; /* a listed domain ends in an all-digit label (never, for normalised domains) */
     int frozen;
+    int simd; /* 1 when the SSE2 classifier reproduces the table (checked at init) and was not refused */
 } Filter;
+
+#if HAVE_SSE2
+static int classifier_matches(const uint8_t *table);
+#endif
 
 static inline uint64_t fnv_step(uint64_t h, uint8_t c) { return (h ^ c) * FNV_PRIME; }
 
@@ -90,26 +114,44 @@ static int insert(Filter *self, const uint8_t *text, Py_ssize_t length, unsigned
         self->keys[j] = key;
         self->count++;
     }
+    for (int k = 0; k < CLASSES; k++) {
+        if (!(flag & (1u << k)) || (self->flags[j] & (1u << k))) continue;
+        Class *class = &self->classes[k];
+        class->count++;
+        if (length > class->max_len) class->max_len = length;
+        if (length < LENGTHS) class->lengths[length] = 1;
+    }
     self->flags[j] |= (uint8_t)flag;
     self->has |= flag;
     if (length > self->max_len) self->max_len = length;
-    if (length < LENGTHS) self->lengths[length] = 1;
+    if (flag & F_DOMAIN) {
+        Py_ssize_t i = length;
+        while (i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9') i--;
+        if (i < length && (i == 0 || text[i - 1] == '.')) self->numeric_domain = 1;
+    }
     return 0;
 }
 
-/* The flags of a hashed string (0 when not held). */
-static inline unsigned lookup(const Filter *self, uint64_t h, Py_ssize_t length) {
-    if (length > self->max_len || (length < LENGTHS && !self->lengths[length])) return 0;
-    uint64_t key = finish(h);
-    uint64_t bit = (key >> 32) & self->bloom_mask;
-    if (!(self->bloom[bit >> 6] & (1ULL << (bit & 63)))) return 0;
+/* The two bits a key sets in its 64-bit word of a Bloom filter (both in one word: one cache line per test). */
+static inline uint64_t bloom_bits(uint64_t key) { return (1ULL << (key >> 58)) | (1ULL << ((key >> 52) & 63)); }
+
+/* Whether a hashed string of `length` bytes is held with the flag of class k. */
+static inline int held(const Filter *self, uint64_t h, Py_ssize_t length, int k) {
+    const Class *class = &self->classes[k];
+    if (length > class->max_len || (length < LENGTHS && !class->lengths[length])) return 0;
+    uint64_t key = finish(h), bits = bloom_bits(key);
+    if ((class->bloom[(key >> 32) & class->bloom_mask] & bits) != bits) return 0;
     uint64_t j = key & self->mask;
     while (self->keys[j] != 0) {
-        if (self->keys[j] == key) return self->flags[j];
+        if (self->keys[j] == key) return (self->flags[j] >> k) & 1;
         j = (j + 1) & self->mask;
     }
     return 0;
 }
+
+#define PROBE_CLASS 0
+#define DOMAIN_CLASS 1
+#define NET_CLASS 2
 
 static inline int is_net_byte(uint8_t c) { return c == '.' || (c >= '0' && c <= '9'); }
 
@@ -122,7 +164,7 @@ static int net_prefix_hit(const Filter *self, const uint8_t *text, Py_ssize_t st
         dots++;
         uint64_t h = FNV_BASIS;
         for (Py_ssize_t k = j - 1; k >= start; k--) h = fnv_step(h, self->table[text[k]]);
-        if (lookup(self, h, j - start) & F_NET) return 1;
+        if (held(self, h, j - start, NET_CLASS)) return 1;
     }
     return 0;
 }
@@ -133,15 +175,21 @@ static int token_hit(const Filter *self, const uint8_t *text, Py_ssize_t start, 
     while (end > start && table[text[end - 1]] == '.') end--;
     if (end == start) return 0;
     uint64_t h = FNV_BASIS, piece = FNV_BASIS;
-    int seen_at = 0, numeric = 1;
+    int seen_at = 0, numeric = 1, parents = 1, first_dot = 1;
     Py_ssize_t segment_end = end; /* end of the current '@'-delimited segment */
     for (Py_ssize_t j = end - 1; j >= start; j--) {
         uint8_t c = table[text[j]];
         if (c == '.') {
-            if (lookup(self, h, end - j - 1) & F_DOMAIN) return 1;
-            if (seen_at && (lookup(self, piece, segment_end - j - 1) & F_DOMAIN)) return 1;
+            if (first_dot) { /* the last label is all digits (an address, a time): no listed domain ends so */
+                first_dot = 0;
+                parents = !numeric || self->numeric_domain;
+            }
+            if (parents && held(self, h, end - j - 1, DOMAIN_CLASS)) return 1;
+            if (seen_at && held(self, piece, segment_end - j - 1, DOMAIN_CLASS)) return 1;
         } else if (c == '@') {
-            if (lookup(self, seen_at ? piece : h, segment_end - j - 1) & (F_PROBE | F_DOMAIN)) return 1;
+            Py_ssize_t length = segment_end - j - 1;
+            uint64_t hashed = seen_at ? piece : h;
+            if (held(self, hashed, length, PROBE_CLASS) || held(self, hashed, length, DOMAIN_CLASS)) return 1;
             if ((self->has & F_NET) && numeric && net_prefix_hit(self, text, j + 1, segment_end)) return 1;
             seen_at = 1;
             piece = FNV_BASIS;
@@ -152,17 +200,18 @@ static int token_hit(const Filter *self, const uint8_t *text, Py_ssize_t start, 
         }
         if (!is_net_byte(c)) numeric = 0;
         h = fnv_step(h, c);
-        piece = fnv_step(piece, c);
+        if (seen_at) piece = fnv_step(piece, c); /* before the first '@' the piece is the suffix: h */
     }
-    if (lookup(self, h, end - start) & F_PROBE) return 1;
+    if (held(self, h, end - start, PROBE_CLASS)) return 1;
     if ((self->has & F_NET) && numeric && net_prefix_hit(self, text, start, segment_end)) return 1;
     return 0;
 }
 
 static int Filter_init(Filter *self, PyObject *args, PyObject *kwargs) {
-    static char *names[] = {"table", NULL};
+    static char *names[] = {"table", "simd", NULL};
     Py_buffer table;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*", names, &table)) return -1;
+    int simd = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|$p", names, &table, &simd)) return -1;
     if (table.len != 256) {
         PyBuffer_Release(&table);
         PyErr_SetString(PyExc_ValueError, "the translation table must have 256 bytes");
@@ -176,10 +225,10 @@ static int Filter_init(Filter *self, PyObject *args, PyObject *kwargs) {
     }
     free(self->keys);
     free(self->flags);
-    free(self->bloom);
+    for (int k = 0; k < CLASSES; k++) free(self->classes[k].bloom);
+    memset(self->classes, 0, sizeof(self->classes));
     self->keys = calloc(1024, sizeof(uint64_t));
     self->flags = calloc(1024, 1);
-    self->bloom = NULL;
     if (self->keys == NULL || self->flags == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -188,15 +237,21 @@ static int Filter_init(Filter *self, PyObject *args, PyObject *kwargs) {
     self->count = 0;
     self->max_len = 0;
     self->has = 0;
+    self->numeric_domain = 0;
     self->frozen = 0;
-    memset(self->lengths, 0, sizeof(self->lengths));
+#if HAVE_SSE2
+    self->simd = simd && classifier_matches(self->table);
+#else
+    (void)simd;
+    self->simd = 0;
+#endif
     return 0;
 }
 
 static void Filter_dealloc(Filter *self) {
     free(self->keys);
     free(self->flags);
-    free(self->bloom);
+    for (int k = 0; k < CLASSES; k++) free(self->classes[k].bloom);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -240,16 +295,18 @@ static PyObject *Filter_freeze(Filter *self, PyObject *Py_UNUSED(ignored)) {
         return NULL;
     }
     if (self->frozen) Py_RETURN_NONE;
-    uint64_t bits = 1ULL << 16;
-    while (bits < (uint64_t)self->count * 16 && bits < (1ULL << 30)) bits <<= 1;
-    self->bloom = calloc(bits / 64, sizeof(uint64_t));
-    if (self->bloom == NULL) return PyErr_NoMemory();
-    self->bloom_mask = bits - 1;
-    for (uint64_t i = 0; i <= self->mask; i++) {
-        uint64_t key = self->keys[i];
-        if (key == 0) continue;
-        uint64_t bit = (key >> 32) & self->bloom_mask;
-        self->bloom[bit >> 6] |= 1ULL << (bit & 63);
+    for (int k = 0; k < CLASSES; k++) {
+        Class *class = &self->classes[k];
+        uint64_t words = 64; /* about BLOOM_BITS bits per string, in whole 64-bit words (at most 2^20 words) */
+        while (words * 64 < (uint64_t)class->count * BLOOM_BITS && words < (1ULL << 20)) words <<= 1;
+        class->bloom = calloc(words, sizeof(uint64_t));
+        if (class->bloom == NULL) return PyErr_NoMemory();
+        class->bloom_mask = words - 1;
+        for (uint64_t i = 0; i <= self->mask; i++) {
+            uint64_t key = self->keys[i];
+            if (key == 0 || !(self->flags[i] & (1u << k))) continue;
+            class->bloom[(key >> 32) & class->bloom_mask] |= bloom_bits(key);
+        }
     }
     self->frozen = 1;
     Py_RETURN_NONE;
@@ -259,23 +316,39 @@ typedef struct {
     Py_ssize_t number, start, end;
 } Line;
 
-static PyObject *Filter_lines(Filter *self, PyObject *args) {
-    Py_buffer chunk;
-    if (!self->frozen) {
-        PyErr_SetString(PyExc_RuntimeError, "freeze the filter before scanning");
-        return NULL;
+typedef struct {
+    Line *items;
+    Py_ssize_t count, capacity;
+} Lines;
+
+static int push(Lines *lines, Py_ssize_t number, Py_ssize_t start, Py_ssize_t end) {
+    if (lines->count == lines->capacity) {
+        Py_ssize_t capacity = lines->capacity ? lines->capacity * 2 : 64;
+        Line *bigger = realloc(lines->items, (size_t)capacity * sizeof(Line));
+        if (bigger == NULL) return -1;
+        lines->items = bigger;
+        lines->capacity = capacity;
     }
-    if (!PyArg_ParseTuple(args, "y*", &chunk)) return NULL;
-    const uint8_t *text = chunk.buf;
+    lines->items[lines->count++] = (Line){number, start, end};
+    return 0;
+}
+
+/* Newlines in [from, to), and the position after the last of them (or `from` when there is none) in *after. */
+static Py_ssize_t newlines(const uint8_t *text, Py_ssize_t from, Py_ssize_t to, Py_ssize_t *after) {
+    Py_ssize_t count = 0;
+    *after = from;
+    const uint8_t *p = text + from, *end = text + to;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        count++;
+        *after = ++p - text;
+    }
+    return count;
+}
+
+/* The reference scan, one byte at a time. */
+static int scan_bytes(const Filter *self, const uint8_t *text, Py_ssize_t size, Lines *out) {
     const uint8_t *table = self->table;
-    Py_ssize_t size = chunk.len, capacity = 64, found = 0, number = 1, line_start = 0, i = 0;
-    Line *lines = malloc(capacity * sizeof(Line));
-    if (lines == NULL) {
-        PyBuffer_Release(&chunk);
-        return PyErr_NoMemory();
-    }
-    int failed = 0;
-    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t number = 1, line_start = 0, i = 0;
     while (i < size) {
         uint8_t raw = text[i];
         if (raw == '\n') {
@@ -288,47 +361,180 @@ static PyObject *Filter_lines(Filter *self, PyObject *args) {
             continue;
         }
         Py_ssize_t start = i;
-        while (i < size && text[i] != '\n' && table[text[i]] != ' ') i++;
+        while (i < size && table[text[i]] != ' ') i++;
         if (!token_hit(self, text, start, i)) continue;
         const uint8_t *newline = memchr(text + i, '\n', (size_t)(size - i));
         Py_ssize_t line_end = newline ? newline - text : size;
-        if (found == capacity) {
-            capacity *= 2;
-            Line *bigger = realloc(lines, capacity * sizeof(Line));
-            if (bigger == NULL) {
-                failed = 1;
-                break;
-            }
-            lines = bigger;
-        }
-        lines[found++] = (Line){number, line_start, line_end};
+        if (push(out, number, line_start, line_end) < 0) return -1;
         i = line_end; /* the rest of the line need not be looked at */
     }
+    return 0;
+}
+
+/* A token of the fast scan: a token without '.' or '@' can only be held whole, so its length alone may reject it
+ * before any hashing. */
+static inline int fast_token_hit(const Filter *self, const uint8_t *text, Py_ssize_t start, Py_ssize_t end, int dotted) {
+    Py_ssize_t length = end - start;
+    const Class *probes = &self->classes[PROBE_CLASS];
+    if (!dotted && (length > probes->max_len || (length < LENGTHS && !probes->lengths[length]))) return 0;
+    return token_hit(self, text, start, end);
+}
+
+#if HAVE_SSE2
+/* Bit i of *tokens: byte i of the 64 is a token byte (as the table says, checked at init); of *dots: '.' or '@'. */
+static inline void classify64(const uint8_t *block, uint64_t *tokens, uint64_t *dots) {
+    const __m128i below_a = _mm_set1_epi8('a' - 1), above_z = _mm_set1_epi8('z' + 1);
+    const __m128i below_0 = _mm_set1_epi8('0' - 1), above_9 = _mm_set1_epi8('9' + 1), case_bit = _mm_set1_epi8(0x20);
+    const __m128i dot = _mm_set1_epi8('.'), at = _mm_set1_epi8('@'), underscore = _mm_set1_epi8('_');
+    const __m128i dash = _mm_set1_epi8('-'), plus = _mm_set1_epi8('+');
+    uint64_t t = 0, d = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(block + 16 * k));
+        __m128i lower = _mm_or_si128(v, case_bit);
+        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, below_a), _mm_cmplt_epi8(lower, above_z));
+        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below_0), _mm_cmplt_epi8(v, above_9));
+        __m128i dotted = _mm_or_si128(_mm_cmpeq_epi8(v, dot), _mm_cmpeq_epi8(v, at));
+        __m128i other = _mm_or_si128(_mm_cmpeq_epi8(v, underscore),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, dash), _mm_cmpeq_epi8(v, plus)));
+        __m128i token = _mm_or_si128(_mm_or_si128(letter, digit), _mm_or_si128(dotted, other));
+        uint64_t tm = (uint64_t)(uint16_t)(_mm_movemask_epi8(token) | _mm_movemask_epi8(v)); /* sign bit: >= 0x80 */
+        t |= tm << (16 * k);
+        d |= (uint64_t)(uint16_t)_mm_movemask_epi8(dotted) << (16 * k);
+    }
+    *tokens = t;
+    *dots = d;
+}
+
+/* Whether the classifier says of every byte what the table says. */
+static int classifier_matches(const uint8_t *table) {
+    uint8_t bytes[256];
+    for (int c = 0; c < 256; c++) bytes[c] = (uint8_t)c;
+    for (int c = 0; c < 256; c += 64) {
+        uint64_t tokens, dots;
+        classify64(bytes + c, &tokens, &dots);
+        for (int k = 0; k < 64; k++) {
+            int token = (int)((tokens >> k) & 1), expected = table[c + k] != ' ';
+            if (token != expected) return 0;
+        }
+    }
+    return 1;
+}
+
+/* The scan 64 bytes at a time: tokens found by bit masks, line numbers counted only for lines that hit. */
+static int scan_blocks(const Filter *self, const uint8_t *text, Py_ssize_t size, Lines *out) {
+    uint8_t pad[64];
+    Py_ssize_t base = 0, open = -1, counted = 0, number = 1, line_start = 0;
+    Py_ssize_t hit_start = -1, hit_end = 0;
+    while (base < size) {
+        const uint8_t *block = text + base;
+        if (size - base < 64) {
+            memset(pad, 0, sizeof(pad)); /* zero bytes separate */
+            memcpy(pad, text + base, (size_t)(size - base));
+            block = pad;
+        }
+        uint64_t tokens, dots;
+        classify64(block, &tokens, &dots);
+        uint64_t pending = tokens;
+        hit_start = -1;
+        if (open >= 0) {
+            uint64_t separators = ~tokens;
+            if (separators == 0) {
+                base += 64;
+                continue;
+            }
+            int e = __builtin_ctzll(separators);
+            if (token_hit(self, text, open, base + e)) {
+                hit_start = open;
+                hit_end = base + e;
+            }
+            open = -1;
+            pending &= ~0ULL << e;
+        }
+        while (hit_start < 0 && pending) {
+            int s = __builtin_ctzll(pending);
+            uint64_t separators = ~tokens & (~0ULL << s);
+            if (separators == 0) {
+                open = base + s;
+                break;
+            }
+            int e = __builtin_ctzll(separators);
+            uint64_t span = ((1ULL << (e - s)) - 1) << s;
+            if (fast_token_hit(self, text, base + s, base + e, (dots & span) != 0)) {
+                hit_start = base + s;
+                hit_end = base + e;
+                break;
+            }
+            pending = tokens & (~0ULL << e);
+        }
+        if (hit_start < 0) {
+            base += 64;
+            continue;
+        }
+        Py_ssize_t after;
+        Py_ssize_t count = newlines(text, counted, hit_start, &after);
+        if (count) line_start = after;
+        number += count;
+        counted = hit_start;
+        const uint8_t *newline = memchr(text + hit_end, '\n', (size_t)(size - hit_end));
+        Py_ssize_t line_end = newline ? newline - text : size;
+        if (push(out, number, line_start, line_end) < 0) return -1;
+        open = -1;
+        base = line_end; /* the rest of the line need not be looked at; the newline itself separates */
+    }
+    if (open >= 0 && token_hit(self, text, open, size)) {
+        Py_ssize_t after;
+        Py_ssize_t count = newlines(text, counted, open, &after);
+        if (count) line_start = after;
+        if (push(out, number + count, line_start, size) < 0) return -1;
+    }
+    return 0;
+}
+#endif
+
+static PyObject *Filter_lines(Filter *self, PyObject *args) {
+    Py_buffer chunk;
+    if (!self->frozen) {
+        PyErr_SetString(PyExc_RuntimeError, "freeze the filter before scanning");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "y*", &chunk)) return NULL;
+    const uint8_t *text = chunk.buf;
+    Py_ssize_t size = chunk.len, after;
+    Lines lines = {NULL, 0, 0};
+    int failed;
+    Py_ssize_t total;
+    Py_BEGIN_ALLOW_THREADS
+#if HAVE_SSE2
+    failed = self->simd ? scan_blocks(self, text, size, &lines) : scan_bytes(self, text, size, &lines);
+#else
+    failed = scan_bytes(self, text, size, &lines);
+#endif
+    total = newlines(text, 0, size, &after) + (size > 0 && text[size - 1] != '\n' ? 1 : 0);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&chunk);
     if (failed) {
-        free(lines);
+        free(lines.items);
         return PyErr_NoMemory();
     }
-    Py_ssize_t total = number - (size == 0 || text[size - 1] == '\n' ? 1 : 0);
-    PyObject *result = PyList_New(found);
+    PyObject *result = PyList_New(lines.count);
     if (result == NULL) {
-        free(lines);
+        free(lines.items);
         return NULL;
     }
-    for (Py_ssize_t k = 0; k < found; k++) {
-        PyObject *item = Py_BuildValue("(nnn)", lines[k].number, lines[k].start, lines[k].end);
+    for (Py_ssize_t k = 0; k < lines.count; k++) {
+        PyObject *item = Py_BuildValue("(nnn)", lines.items[k].number, lines.items[k].start, lines.items[k].end);
         if (item == NULL) {
             Py_DECREF(result);
-            free(lines);
+            free(lines.items);
             return NULL;
         }
         PyList_SET_ITEM(result, k, item);
     }
-    free(lines);
-    PyObject *pair = Py_BuildValue("(nN)", total, result);
-    return pair;
+    free(lines.items);
+    return Py_BuildValue("(nN)", total, result);
 }
+
+static PyObject *Filter_simd(Filter *self, PyObject *Py_UNUSED(ignored)) { return PyBool_FromLong(self->simd); }
 
 static PyObject *Filter_len(Filter *self, PyObject *Py_UNUSED(ignored)) { return PyLong_FromSsize_t(self->count); }
 
@@ -338,6 +544,7 @@ static PyMethodDef Filter_methods[] = {
     {"lines", (PyCFunction)Filter_lines, METH_VARARGS,
      "lines(chunk) -> (number of lines, [(line number from 1, start, end)] of the lines that may hold a held string)."},
     {"size", (PyCFunction)Filter_len, METH_NOARGS, "size() -> the number of distinct strings held."},
+    {"simd", (PyCFunction)Filter_simd, METH_NOARGS, "simd() -> whether chunks are scanned 64 bytes at a time."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -345,7 +552,7 @@ static PyTypeObject FilterType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "herdsec.scan._prefilter.Filter",
     .tp_basicsize = sizeof(Filter),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Filter(table): hashed strings to look for in chunks of log lines.",
+    .tp_doc = "Filter(table, *, simd=True): hashed strings to look for in chunks of log lines.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Filter_init,
     .tp_dealloc = (destructor)Filter_dealloc,
