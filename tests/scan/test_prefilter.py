@@ -147,3 +147,30 @@ def test_the_compiled_stage_never_misses_a_line_and_gives_the_same_matches(case:
     found = scan_chunk(compiled, Plain(), log).found
     assert found == scan_chunk(python, Plain(), log).found
     assert {number for number, _time, _hits in found} == matching
+
+
+_PIECE = st.sampled_from(
+    [b"a", b"E", b"ev", b".", b"@", b"1", b"10", b"\n", b" ", b":", b"\xc3\xa9", b"-", b"\t", b"\x00", b"x" * 70]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_PIECE, max_size=300).map(b"".join),
+    st.lists(st.tuples(st.integers(0, 400), st.integers(1, 80), st.sampled_from([1, 2, 4, 3, 7])), max_size=6),
+)
+def test_the_64_byte_scan_equals_the_byte_by_byte_scan(chunk: bytes, picks: list[tuple[int, int, int]]) -> None:
+    """Tokens across 64-byte blocks, lines that end on a block edge, bytes of every kind: both scans agree exactly."""
+    prefilter = matcher_module._prefilter
+    folded = chunk.translate(CHUNK_TABLE)
+    keys = [(folded[at : at + length].strip(b" ."), flag) for at, length, flag in picks]
+    filters = []
+    for simd in (True, False):
+        held = prefilter.Filter(CHUNK_TABLE, simd=simd)
+        for key, flag in keys:
+            if key:
+                held.add([key], flag)
+        held.freeze()
+        filters.append(held)
+    assert filters[0].simd() and not filters[1].simd()
+    assert filters[0].lines(chunk) == filters[1].lines(chunk)
