@@ -3,6 +3,7 @@ updated scan set), compile it, and summarise matches per indicator for the repor
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,16 @@ class IndicatorSet:
 
 def load(iocs: Iterable[Path], hub: Hub | None) -> IndicatorSet:
     """Indicators from files and/or the hub; :class:`InvalidInput` when the set is empty."""
+    enabled = gc.isenabled()
+    gc.disable()  # a million values make no reference cycles; collecting while they are built costs ~15%
+    try:
+        return _load(iocs, hub)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(iocs: Iterable[Path], hub: Hub | None) -> IndicatorSet:
     started, cpu_started = time.perf_counter(), time.process_time()
     loaded = Loaded()
     for path in iocs:
