@@ -185,3 +185,28 @@ def test_the_base_install_runs_the_scanner_without_server_dependencies(tmp_path:
 def test_bad_options(tmp_path: Path, bad: list[str]) -> None:
     result = _scan("--iocs", str(_iocs(tmp_path)), *bad)
     assert result.returncode == 2 and result.stderr.startswith(b"herdsec: error:")
+
+
+BLOCK_COMPILED = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name == "herdsec.scan._prefilter":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, Block())
+from herdsec.cli.main import run
+run(sys.argv[1:])
+"""
+
+
+def test_without_the_compiled_stage_the_scan_gives_the_same_matches_and_says_so(tmp_path: Path) -> None:
+    log = tmp_path / "query.log"
+    log.write_bytes(LOG)
+    arguments = ["scan", "--iocs", str(_iocs(tmp_path)), "--output", "jsonl", str(log)]
+    pure = subprocess.run([sys.executable, "-c", BLOCK_COMPILED, *arguments], capture_output=True, env=ENV, timeout=60)
+    compiled = _scan(*arguments[1:])
+    assert pure.returncode == compiled.returncode == 1, pure.stderr
+    assert _records(pure.stdout) == _records(compiled.stdout) and len(_records(pure.stdout)) == 2
+    assert b"compiled first stage is not installed" in pure.stderr
+    assert b"compiled first stage" not in compiled.stderr

@@ -162,6 +162,13 @@ def scan(
             _say(N_("%(count)d more lines were not indicators"), count=len(indicators.problems) - 50)
         for notice in indicators.notices:
             _say(N_("%(notice)s"), notice=notice)
+        if not indicators.matcher.compiled:
+            _say(
+                N_(
+                    "the compiled first stage is not installed (no C compiler when herdsec was installed): "
+                    "scanning at a fraction of the usual speed"
+                )
+            )
         _say(
             N_(
                 "%(count)d indicators loaded in %(seconds).2f s, %(cpu).2f s CPU "
