@@ -152,17 +152,23 @@ def test_worker_pool_keeps_line_numbers_exact_across_chunks(tmp_path: Path) -> N
     assert sorted(match.line for match in found) == sorted(planted)
 
 
-BLOCK_SERVER = """
+def _blocking(*names: str) -> str:
+    """A ``python -c`` script running the CLI with the modules ``names`` (and their submodules) unimportable."""
+    return f"""
 import sys
 class Block:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("sqlalchemy", "fastapi", "starlette", "uvicorn", "pydantic_settings", "jinja2"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        if any(name == blocked or name.startswith(blocked + ".") for blocked in {names!r}):
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
         return None
 sys.meta_path.insert(0, Block())
 from herdsec.cli.main import run
 run(sys.argv[1:])
 """
+
+
+BLOCK_SERVER = _blocking("sqlalchemy", "fastapi", "starlette", "uvicorn", "pydantic_settings", "jinja2")
+BLOCK_COMPILED = _blocking("herdsec.scan._prefilter")
 
 
 def test_the_base_install_runs_the_scanner_without_server_dependencies(tmp_path: Path) -> None:
@@ -185,19 +191,6 @@ def test_the_base_install_runs_the_scanner_without_server_dependencies(tmp_path:
 def test_bad_options(tmp_path: Path, bad: list[str]) -> None:
     result = _scan("--iocs", str(_iocs(tmp_path)), *bad)
     assert result.returncode == 2 and result.stderr.startswith(b"herdsec: error:")
-
-
-BLOCK_COMPILED = """
-import sys
-class Block:
-    def find_spec(self, name, path=None, target=None):
-        if name == "herdsec.scan._prefilter":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-sys.meta_path.insert(0, Block())
-from herdsec.cli.main import run
-run(sys.argv[1:])
-"""
 
 
 def test_without_the_compiled_stage_the_scan_gives_the_same_matches_and_says_so(tmp_path: Path) -> None:
