@@ -3,15 +3,19 @@ an indicator is reported with its place; an empty set is a clear error."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from herdsec.core.errors import InvalidInput
+from herdsec.ioc.normalise import detect
 from herdsec.ioc.types import IocType
 from herdsec.scan import service
-from herdsec.scan.iocs import Loaded, load_file
+from herdsec.scan.iocs import Loaded, canonical_address, load_file
 
 
 def _load(path: Path) -> tuple[set[tuple[str, str]], list[str]]:
@@ -137,3 +141,35 @@ def test_types_the_scanner_does_not_match_are_counted_as_skipped(tmp_path: Path)
     loaded = service.load([path], None)
     assert loaded.matcher.count == 1 and loaded.skipped_types == 2
     assert IocType.DOMAIN.value == "domain"
+
+
+_V6_GROUPS = st.lists(st.sampled_from([0, 0, 0, 1, 0xDB8, 0x2001, 0xFFFF, 0xABCD, 0x10]), min_size=8, max_size=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_V6_GROUPS, st.sampled_from(["compressed", "exploded", "upper"]))
+def test_the_fast_path_for_ipv6_gives_what_detect_gives(groups: list[int], spelling: str) -> None:
+    address = ipaddress.IPv6Address(sum(group << (16 * (7 - i)) for i, group in enumerate(groups)))
+    text = {"compressed": address.compressed, "exploded": address.exploded, "upper": address.compressed.upper()}[
+        spelling
+    ]
+    fast = canonical_address(text)
+    slow = detect(text)
+    if fast is not None:
+        assert slow is not None and (fast.type, fast.value, fast.problem) == (slow.type, slow.value, slow.problem)
+    elif spelling == "compressed" and address.ipv4_mapped is None and int(address) >> 32:  # not ::a.b.c.d
+        raise AssertionError(f"a canonical address took the slow path: {text}")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 33), st.booleans())
+def test_the_fast_path_for_networks_gives_what_detect_gives(number: int, length: int, clear: bool) -> None:
+    if clear and length <= 32:
+        number &= ~((1 << (32 - length)) - 1) & 0xFFFFFFFF
+    text = f"{ipaddress.IPv4Address(number)}/{length}"
+    fast = canonical_address(text)
+    slow = detect(text)
+    if fast is not None:
+        assert slow is not None and (fast.type, fast.value, fast.problem) == (slow.type, slow.value, slow.problem)
+    else:
+        assert not (clear and 1 <= length <= 31), f"a canonical network took the slow path: {text}"

@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import re
+import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,6 +136,28 @@ _CANONICAL = re.compile(
     r"|(?P<domain>(?!.*xn--)(?:[a-z0-9_-]{1,63}\.)+(?![0-9]+\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
 )
 _HASHES = {32: IocType.MD5, 40: IocType.SHA1, 64: IocType.SHA256, 128: IocType.SHA512}
+_CANONICAL_NETWORK = re.compile(rf"({_OCTET}(?:\.{_OCTET}){{3}})/([1-9]|[12][0-9]|3[01])")
+
+
+def canonical_address(text: str) -> Value | None:
+    """The Value of an IPv6 address or IPv4 network already written as :func:`herdsec.ioc.normalise.detect` would
+    write it (compressed lowercase IPv6 without an embedded IPv4 part; a network with its host bits clear and a
+    prefix length of 1 to 31), without the general parser; None otherwise (the caller then uses ``detect``)."""
+    if ":" in text:
+        if "." in text or "/" in text or "%" in text or "[" in text:
+            return None
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, text)
+        except OSError:
+            return None
+        return Value(IocType.IPV6, text, text) if socket.inet_ntop(socket.AF_INET6, packed) == text else None
+    match = _CANONICAL_NETWORK.fullmatch(text)
+    if match is None:
+        return None
+    host_bits = (1 << (32 - int(match[2]))) - 1
+    if int.from_bytes(socket.inet_aton(match[1]), "big") & host_bits:
+        return None
+    return Value(IocType.CIDR, text, text)
 
 
 def load_lines(lines: Iterable[str], where: str, into: Loaded) -> None:
@@ -157,6 +180,10 @@ def load_lines(lines: Iterable[str], where: str, into: Loaded) -> None:
             if len(text) <= 253 and not looks_like_filename(text):
                 fast((IocType.DOMAIN, text))
                 continue
+        elif (address := canonical_address(text)) is not None:
+            into.values.append(address)
+            into.ids.append(None)
+            continue
         into.add(detect(refang(text)), f"{where}:{number}", text)
 
 
