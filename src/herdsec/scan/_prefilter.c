@@ -2,15 +2,18 @@
  *
  * A Filter holds 64-bit hashes of the strings the Python matcher would look for in a chunk (exact tokens, listed
  * domains for parent lookups, dotted network prefixes), each with flags saying how the string may be found.
- * Filter.lines(chunk) walks the chunk once: bytes are mapped through the same translation table as the Python pass
- * (ASCII case folded, separators become spaces), tokens are hashed from their last byte to their first so that the
- * hash of every suffix (every parent domain, every piece after an '@') is had on the way, and the first token of a
- * line that hits ends the work on that line. A hash collision only selects a line too many: the exact checks that
- * follow in Python decide. It never selects fewer lines than the Python pass (tests/scan/test_prefilter.py).
+ * Filter.lines(chunk) walks the chunk once, 64 bytes at a time where SSE2 is there (a classifier checked at start
+ * against the translation table the Python pass uses: ASCII case folded, separators become spaces), one byte at a
+ * time otherwise. Tokens are hashed from their last byte to their first so that the hash of every suffix (every
+ * parent domain, every piece after an '@') is had on the way; the first token of a line that hits ends the work on
+ * that line. A hash collision only selects a line too many: the exact checks that follow in Python decide. Every line
+ * on which those checks find a match is selected (tests/scan/test_prefilter.py checks this against the exact checks
+ * run on every line, and the two scans against each other).
  *
- * Memory: an open-addressing table of hashes and flags (about 18 bytes per string) and a one-hash Bloom filter in
- * front of it (about two bytes per string) that rejects most tokens without touching the table. Both are written
- * while the set is built and only read afterwards, so forked workers share them.
+ * Memory: an open-addressing table of hashes and flags (18 to 36 bytes per string) and, in front of it, one Bloom
+ * filter per flag (two bits in one 64-bit word per string, about one byte per string) that rejects most tokens
+ * without touching the table. All are written while the set is built and only read afterwards, so forked workers
+ * share them.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
