@@ -40,7 +40,8 @@ def test_sightings_by_value_counts_and_privacy(session: Session) -> None:
 
 def test_false_positive_lowers_the_score_and_expiration_expires(session: Session) -> None:
     a, b = make_member(session, "analyst"), make_member(session, "analyst")
-    fresh = indicator("203.0.113.91", valid_from=stamp(0))
+    # valid from an hour ago, whatever today is (a fixed date decays to a score of 0 within weeks)
+    fresh = indicator("203.0.113.91", valid_from=(utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
     share(session, a.principal, fresh, tlp="green")
     before = service.lookup(session, b.principal, "203.0.113.91").matches[0]
     service.record_sighting(session, b.principal, SightingIn(value="203.0.113.91", kind="false-positive"))
