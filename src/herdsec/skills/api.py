@@ -25,6 +25,7 @@ from herdsec.skills.schemas import (
     RoleDetail,
     RoleSummary,
     SearchHit,
+    StatementLookup,
     StoredPostings,
     TeamIn,
     TeamLineOut,
@@ -85,6 +86,13 @@ def search(
 ) -> list[SearchHit]:
     with transaction(request) as s:
         return service.search_statements(s, q, kind, limit)
+
+
+@router.get("/statements/{code}", response_model=StatementLookup, summary="A statement by its v2.1.0 or 2017 id")
+def statement(request: Request, caller: Caller, code: str) -> StatementLookup:
+    """A 2017 id (``K0001``) answers with its v2.1.0 successor(s) and how the hub derived the mapping."""
+    with transaction(request) as s:
+        return service.statement_lookup(s, code)
 
 
 @router.post("/match", response_model=list[PostingMatch], summary="Rank work roles for job postings")

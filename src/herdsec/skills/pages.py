@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from herdsec.core.errors import N_, HerdsecError, InvalidInput
@@ -18,6 +19,7 @@ from herdsec.identity import Principal
 from herdsec.skills import market, programmes, service
 from herdsec.skills import postings as posting_files
 from herdsec.skills.catalogue import package_data
+from herdsec.skills.legacy import STATEMENT_ID
 from herdsec.skills.schemas import CustomRoleIn, PostingIn, ProfileIn, ProgrammeIn, TeamIn, TeamLineOut
 from herdsec.web.deps import optional_page_principal, page_principal, transaction
 from herdsec.web.render import render
@@ -35,6 +37,13 @@ RELATIONS = {
 }
 ADVICE = {"covered": N_("covered"), "train": N_("train"), "hire": N_("hire")}
 KIND_NAMES = {"task": N_("Tasks"), "knowledge": N_("Knowledge"), "skill": N_("Skills")}
+LEGACY_KINDS = {"task": N_("task"), "knowledge": N_("knowledge"), "skill": N_("skill"), "ability": N_("ability")}
+METHODS = {
+    "same-id": N_("same id kept in v2.1.0"),
+    "same-text": N_("same text"),
+    "similar-text": N_("similar text"),
+    "none": N_("no successor"),
+}
 
 
 def _error(exc: HerdsecError | ValidationError) -> str:
@@ -47,7 +56,15 @@ def _error(exc: HerdsecError | ValidationError) -> str:
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("error", None)
     return render(
-        request, template, status=status, relations=RELATIONS, kind_names=KIND_NAMES, advice=ADVICE, **context
+        request,
+        template,
+        status=status,
+        relations=RELATIONS,
+        kind_names=KIND_NAMES,
+        advice=ADVICE,
+        legacy_kinds=LEGACY_KINDS,
+        methods=METHODS,
+        **context,
     )
 
 
@@ -86,6 +103,8 @@ async def create_role(request: Request, me: Member) -> Response:
 
 @router.get("/roles/{code}", response_class=HTMLResponse)
 def role(request: Request, me: Visitor, code: str, notice: str | None = None) -> Response:
+    if STATEMENT_ID.fullmatch(code.strip().upper()):  # a statement id typed where a role was expected
+        return RedirectResponse(f"/skills/statements/{code.strip().upper()}", status_code=303)
     with transaction(request) as s:
         detail = service.role_detail(s, code)
         demand = market.role_demand(s, detail.code)
@@ -101,8 +120,17 @@ def crosswalk_page(request: Request, me: Visitor) -> Response:
     return _page(request, "skills/crosswalk.html", links=links, names=names)
 
 
+@router.get("/statements/{code}", response_class=HTMLResponse)
+def statement_page(request: Request, me: Visitor, code: str) -> Response:
+    with transaction(request) as s:
+        found = service.statement_lookup(s, code)
+    return _page(request, "skills/statement.html", found=found)
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request, me: Visitor, q: str = "", kind: str = "") -> Response:
+    if STATEMENT_ID.fullmatch(q.strip().upper()):  # an id (v2.1.0 or 2017): straight to the statement
+        return RedirectResponse(f"/skills/statements/{q.strip().upper()}", status_code=303)
     hits, error = [], None
     if q.strip():
         try:
@@ -247,26 +275,95 @@ def _certifications() -> list[str]:
     return sorted(package_data("certifications.json")["certifications"])
 
 
-@router.get("/me", response_class=HTMLResponse)
-def me_page(request: Request, me: Visitor, target: str = "") -> Response:
+RATE_PAGE = 20  # statements rated per page of the self-rating form
+
+
+def _rating_view(session: Any, detail: Any, ratings: dict[str, int], view: str, q: str) -> dict[str, Any]:
+    """One page of a role's statements to rate: a kind (tasks, knowledge, skills), optionally filtered by words
+    (in English, or Vietnamese through the glossary), ``RATE_PAGE`` at a time; ratings elsewhere ride along."""
+    kind, _sep, number = (view or "task:1").partition(":")
+    groups = {"task": detail.tasks, "knowledge": detail.knowledge, "skill": detail.skills}
+    if kind not in groups:
+        kind = "task"
+    items = groups[kind]
+    needle = q.strip().lower()
+    if needle:
+        own = {st.code for st in items}
+        found = {h.code for h in service.search_statements(session, q, kind, limit=100) if h.code in own}
+        items = [st for st in items if needle in st.text_en.lower() or needle in st.code.lower() or st.code in found]
+    pages = max(1, -(-len(items) // RATE_PAGE))
+    page = min(max(int(number) if number.isdigit() else 1, 1), pages)
+    shown = items[(page - 1) * RATE_PAGE : page * RATE_PAGE]
+    on_page = {st.code for st in shown}
+    return {
+        "kind": kind,
+        "page": page,
+        "pages": pages,
+        "matching": len(items),
+        "shown": shown,
+        "q": q,
+        "carried": {code: level for code, level in ratings.items() if level and code not in on_page},
+        "counts": {k: (len(v), sum(1 for st in v if ratings.get(st.code))) for k, v in groups.items()},
+    }
+
+
+def _pasted_ratings(session: Session, text: str) -> tuple[dict[str, int], dict[str, list[str]], list[str]]:
+    """``CODE=level`` pairs (v2.1.0 or 2017 ids, one per line or comma-separated) → ratings on current ids, the
+    2017 ids resolved, and what could not be used."""
+    pairs: dict[str, int] = {}
+    bad: list[str] = []
+    for chunk in text.replace(",", "\n").replace(";", "\n").splitlines():
+        if not chunk.strip():
+            continue
+        code, sep, level = chunk.partition("=") if "=" in chunk else chunk.partition(":")
+        if not sep or not level.strip().isdigit() or not 0 <= int(level.strip()) <= 4:
+            bad.append(chunk.strip())
+            continue
+        pairs[code.strip().upper()] = int(level.strip())
+    found = service.resolve_statements(session, pairs)
+    ratings: dict[str, int] = {}
+    resolved: dict[str, list[str]] = {}
+    for code, rated in pairs.items():
+        for current in found.current.get(code, ()):
+            ratings[current] = max(rated, ratings.get(current, 0))
+        if code in found.current and found.current[code] != (code,):
+            resolved[code] = list(found.current[code])
+    return ratings, resolved, bad + list(found.retired) + list(found.unknown)
+
+
+def _me(request: Request, status: int = 200, **context: Any) -> Response:
     with transaction(request) as s:
         roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
-        detail = service.role_detail(s, target) if target else None
         courses = [(c.id, c.title, p.name) for p in programmes.list_programmes(s) for c in p.courses]
+        target = context.get("target")
+        ratings = context.get("chosen", {}).get("ratings", {})
+        view = _rating_view(s, target, ratings, context.pop("view", ""), context.pop("q", "")) if target else None
+    context.setdefault("result", None)
+    context.setdefault("pasted", None)
+    context.setdefault("chosen", {"certifications": [], "courses": [], "ratings": {}})
     return _page(
         request,
         "skills/me.html",
+        status,
         roles=roles,
-        target=detail,
         certifications=_certifications(),
         courses=courses,
-        result=None,
-        chosen={"certifications": [], "courses": []},
+        rating=view,
+        **context,
     )
+
+
+@router.get("/me", response_class=HTMLResponse)
+def me_page(request: Request, me: Visitor, target: str = "") -> Response:
+    with transaction(request) as s:
+        detail = service.role_detail(s, target) if target else None
+    return _me(request, target=detail)
 
 
 @router.post("/me", response_class=HTMLResponse)
 async def me_post(request: Request, me: Visitor) -> Response:
+    """The self-rating form: ``view`` (``kind:page``) moves between pages of statements keeping every rating;
+    without it, the fit and the path are computed."""
     await check_csrf(request)
     form = await request.form()
     target = str(form.get("target") or "")
@@ -276,29 +373,39 @@ async def me_post(request: Request, me: Visitor) -> Response:
             ratings[key[5:]] = int(str(value))
     chosen_courses = [int(str(c)) for c in form.getlist("course") if str(c).isdigit()]
     chosen_certs = [str(c) for c in form.getlist("certification")]
-    error, result = None, None
+    view, q = str(form.get("view") or ""), str(form.get("q") or "")
+    error, result, pasted = None, None, None
     with transaction(request) as s:
-        roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
-        courses = [(c.id, c.title, p.name) for p in programmes.list_programmes(s) for c in p.courses]
+        paste = str(form.get("paste") or "")
+        if paste.strip():
+            extra, resolved, unused = _pasted_ratings(s, paste)
+            ratings = {**ratings, **extra}
+            pasted = {"count": len(extra), "resolved": resolved, "unused": unused}
         try:
             detail = service.role_detail(s, target) if target else None
-            result = programmes.profile(
-                s,
-                ProfileIn(ratings=ratings, certifications=chosen_certs, courses=chosen_courses, target=target or None),
-            )
+            if not view:
+                result = programmes.profile(
+                    s,
+                    ProfileIn(
+                        ratings={k: v for k, v in ratings.items() if v},
+                        certifications=chosen_certs,
+                        courses=chosen_courses,
+                        target=target or None,
+                    ),
+                )
         except HerdsecError as exc:
             detail, error = None, exc.render(gettext)
-    return _page(
+    chosen = {"certifications": chosen_certs, "courses": chosen_courses, "ratings": ratings}
+    return _me(
         request,
-        "skills/me.html",
         422 if error else 200,
-        roles=roles,
         target=detail,
-        certifications=_certifications(),
-        courses=courses,
         result=result,
         error=error,
-        chosen={"certifications": chosen_certs, "courses": chosen_courses, "ratings": ratings},
+        chosen=chosen,
+        view=view,
+        q=q,
+        pasted=pasted,
     )
 
 

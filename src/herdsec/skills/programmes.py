@@ -20,6 +20,7 @@ from herdsec.identity import Principal, Role
 from herdsec.skills import service
 from herdsec.skills.catalogue import package_data
 from herdsec.skills.coverage import RoleCoverage, role_coverage, shortest_path
+from herdsec.skills.legacy import tagged_ids
 from herdsec.skills.matching import analyse
 from herdsec.skills.models import SkillCourse, SkillProgramme, SkillRole, SkillRoleStatement, SkillStatement
 from herdsec.skills.postings import decode
@@ -136,19 +137,25 @@ def create_programme(session: Session, actor: Principal, data: ProgrammeIn) -> P
         org_id=actor.org_id, name=data.name, province=data.province, graduates_per_year=data.graduates_per_year
     )
     for course in data.courses:
-        outcomes = [o.strip() for o in course.outcomes if o.strip()]
-        programme.courses.append(
-            SkillCourse(
-                code=course.code,
-                title=course.title,
-                outcomes="\n".join(outcomes),
-                statements=statements_of_text(session, [f"{course.title}. {o}" for o in outcomes]),
-            )
-        )
+        programme.courses.append(_course(session, course))
     session.add(programme)
     session.flush()
     identity.audit_record(session, actor, "skills.programme.create", "skill_programme", programme.id)
     return _out(session, programme)
+
+
+def _course(session: Session, course: CourseIn) -> SkillCourse:
+    """A course whose outcomes are mapped onto statements by their text, plus the ids an outcome is tagged with
+    (``[K0001, T0084]``, current or 2017 ids)."""
+    outcomes = [o.strip() for o in course.outcomes if o.strip()]
+    tagged = [code for o in outcomes for code in tagged_ids(o)]
+    listed = service.require_statements(session, tagged, f"courses.{course.code}") if tagged else []
+    return SkillCourse(
+        code=course.code,
+        title=course.title,
+        outcomes="\n".join(outcomes),
+        statements=sorted(set(listed) | set(statements_of_text(session, [f"{course.title}. {o}" for o in outcomes]))),
+    )
 
 
 def list_programmes(session: Session) -> list[ProgrammeOut]:
@@ -251,13 +258,18 @@ def certification_statements(session: Session, names: list[str]) -> tuple[list[s
 def profile(session: Session, data: ProfileIn) -> ProfileOut:
     """A person's fit per role and, for a target role, the missing statements and the hub courses that teach them."""
     kinds = kind_map(session)
-    bad = [code for code in data.ratings if code not in kinds]
-    if bad:
-        raise InvalidInput(N_("unknown statement(s): %(codes)s"), where="ratings", codes=", ".join(sorted(bad)[:10]))
+    found = service.resolve_statements(session, data.ratings)
+    if found.unknown:
+        raise InvalidInput(N_("unknown statement(s): %(codes)s"), where="ratings", codes=", ".join(found.unknown[:10]))
     out_of_range = [code for code, level in data.ratings.items() if not 0 <= level <= 4]
     if out_of_range:
         raise InvalidInput(N_("ratings go from 0 to 4"), where=f"ratings.{out_of_range[0]}")
-    have = {code for code, level in data.ratings.items() if level >= RATED}
+    # A 2017 id counts for its v2.1.0 successor(s); a current id rated directly wins over a 2017 one.
+    levels: dict[str, int] = {}
+    for code, level in sorted(data.ratings.items(), key=lambda cl: cl[0].strip().upper() in kinds):
+        for current in found.current.get(code.strip().upper(), ()):
+            levels[current] = level
+    have = {code for code, level in levels.items() if level >= RATED}
     from_certs, unknown = certification_statements(session, data.certifications)
     have |= set(from_certs)
     courses = session.scalars(select(SkillCourse).where(SkillCourse.id.in_(data.courses))).all() if data.courses else []
@@ -291,6 +303,8 @@ def profile(session: Session, data: ProfileIn) -> ProfileOut:
         not_taught = path.uncovered
     return ProfileOut(
         statements=sorted(have),
+        resolved={k: list(v) for k, v in found.current.items() if v != (k,)},
+        unmapped=list(found.retired),
         unknown_certifications=unknown,
         fit=fit,
         target=target,

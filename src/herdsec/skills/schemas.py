@@ -44,6 +44,38 @@ class StatementOut(_Out):
     text_vi: str | None = None
 
 
+class LegacyStatementOut(BaseModel):
+    """A 2017 (SP 800-181) statement and how the hub mapped it onto v2.1.0 (``same-id``, ``same-text``,
+    ``similar-text`` with its score, or ``none``)."""
+
+    code: str
+    kind: str
+    text: str
+    successors: list[str]
+    method: str
+    score: float | None = None
+
+
+class RoleRef(BaseModel):
+    code: str
+    framework: str
+    name_en: str
+    name_vi: str | None
+
+
+class StatementDetail(StatementOut):
+    roles: list[RoleRef]
+    predecessors: list[LegacyStatementOut] = Field(
+        default_factory=list, description="The 2017 statements the hub maps onto this one."
+    )
+
+
+class StatementLookup(BaseModel):
+    requested: str
+    legacy: LegacyStatementOut | None = Field(None, description="Set when the id asked for is a 2017 id.")
+    statements: list[StatementDetail] = Field(description="The current statement(s); empty for a retired 2017 id.")
+
+
 class CrosswalkOut(BaseModel):
     code: str
     framework: str
@@ -212,6 +244,10 @@ class CourseStepOut(BaseModel):
 
 class ProfileOut(BaseModel):
     statements: list[str]
+    resolved: dict[str, list[str]] = Field(
+        default_factory=dict, description="2017 statement ids rated → the v2.1.0 statements they count for."
+    )
+    unmapped: list[str] = Field(default_factory=list, description="2017 statement ids with no v2.1.0 successor.")
     unknown_certifications: list[str]
     fit: list[CoverageOut]
     target: str | None
