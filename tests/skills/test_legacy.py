@@ -115,7 +115,7 @@ def test_2017_ids_in_custom_roles_ratings_and_programme_outcomes(session: Sessio
     role = CustomRoleIn(code="VN-WRL-017", name_en="Legacy role", name_vi="Vai trò cũ", statements=["T0098", "K0048"])
     created = service.create_custom_role(session, coordinator.principal, role)
     assert sorted(s.code for s in created.tasks + created.knowledge) == ["K0734", "T1189"]
-    with pytest.raises(InvalidInput, match="no NICE v2.1.0 successor: A0001"):
+    with pytest.raises(InvalidInput, match=r"no NICE v2\.1\.0 successor: A0001"):
         service.create_custom_role(
             session, coordinator.principal, role.model_copy(update={"code": "VN-WRL-018", "statements": ["A0001"]})
         )

@@ -13,14 +13,24 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from herdsec.core.errors import N_, HerdsecError, InvalidInput
+from herdsec.core.errors import N_, Conflict, HerdsecError, InvalidInput, NotFound, PermissionDenied
 from herdsec.core.i18n import gettext
 from herdsec.identity import Principal
 from herdsec.skills import market, programmes, service
 from herdsec.skills import postings as posting_files
 from herdsec.skills.catalogue import package_data
 from herdsec.skills.legacy import STATEMENT_ID
-from herdsec.skills.schemas import CustomRoleIn, PostingIn, ProfileIn, ProgrammeIn, TeamIn, TeamLineOut
+from herdsec.skills.schemas import (
+    CustomRoleEdit,
+    CustomRoleIn,
+    PostingIn,
+    ProfileIn,
+    ProgrammeIn,
+    ProgrammeOut,
+    RoleDetail,
+    TeamIn,
+    TeamLineOut,
+)
 from herdsec.web.deps import optional_page_principal, page_principal, transaction
 from herdsec.web.render import render
 from herdsec.web.security import check_csrf
@@ -36,6 +46,7 @@ RELATIONS = {
     "related": N_("related"),
 }
 ADVICE = {"covered": N_("covered"), "train": N_("train"), "hire": N_("hire")}
+ROLE_FIELDS = ("name_en", "name_vi", "text_en", "text_vi", "category", "statements", "aliases")
 KIND_NAMES = {"task": N_("Tasks"), "knowledge": N_("Knowledge"), "skill": N_("Skills")}
 LEGACY_KINDS = {"task": N_("task"), "knowledge": N_("knowledge"), "skill": N_("skill"), "ability": N_("ability")}
 METHODS = {
@@ -69,12 +80,14 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, me: Visitor, notice: str | None = None) -> Response:
+def index(request: Request, me: Visitor, notice: str | None = None, deleted: str = "") -> Response:
     with transaction(request) as s:
         loaded = service.is_loaded(s)
         groups = service.list_groups(s) if loaded else []
         roles = service.list_roles(s) if loaded else []
-    return _page(request, "skills/index.html", loaded=loaded, groups=groups, roles=roles, notice=notice)
+    return _page(
+        request, "skills/index.html", loaded=loaded, groups=groups, roles=roles, notice=notice, deleted=deleted
+    )
 
 
 @router.post("/roles")
@@ -99,6 +112,74 @@ async def create_role(request: Request, me: Member) -> Response:
             groups, roles = service.list_groups(s), service.list_roles(s)
         return _page(request, "skills/index.html", 422, loaded=True, groups=groups, roles=roles, error=_error(exc))
     return RedirectResponse(f"/skills/roles/{role.code}?notice=created", status_code=303)
+
+
+def _role_form(form: Any) -> CustomRoleEdit:
+    return CustomRoleEdit(
+        name_en=str(form.get("name_en") or ""),
+        name_vi=str(form.get("name_vi") or ""),
+        text_en=str(form.get("text_en") or ""),
+        text_vi=str(form.get("text_vi") or ""),
+        category=str(form.get("category") or "") or None,
+        statements=str(form.get("statements") or "").replace(",", " ").split(),
+        aliases=[a.strip() for a in str(form.get("aliases") or "").split(";") if a.strip()],
+    )
+
+
+def _aliases(detail: RoleDetail) -> list[object]:
+    found = detail.details.get("aliases")
+    return list(found) if isinstance(found, list) else []
+
+
+def _role_edit_page(request: Request, code: str, status: int = 200, **context: Any) -> Response:
+    with transaction(request) as s:
+        detail = service.role_detail(s, code)
+        groups = service.list_groups(s, "category")
+    if "form" not in context:
+        context["form"] = {
+            "name_en": detail.name_en,
+            "name_vi": detail.name_vi or "",
+            "text_en": detail.text_en,
+            "text_vi": detail.text_vi or "",
+            "category": detail.category or "",
+            "statements": " ".join(st.code for st in detail.tasks + detail.knowledge + detail.skills),
+            "aliases": "; ".join(str(a) for a in _aliases(detail)),
+        }
+    return _page(request, "skills/role_edit.html", status, role=detail, groups=groups, **context)
+
+
+@router.get("/roles/{code}/edit", response_class=HTMLResponse)
+def role_edit(request: Request, me: Member, code: str) -> Response:
+    if not me.is_coordinator:
+        raise PermissionDenied(N_("only coordinators edit custom work roles"))
+    return _role_edit_page(request, code)
+
+
+@router.post("/roles/{code}/edit", response_class=HTMLResponse)
+async def role_edit_post(request: Request, me: Member, code: str) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    try:
+        data = _role_form(form)
+        with transaction(request) as s:
+            role = service.update_custom_role(s, me, code, data)
+    except (HerdsecError, ValidationError) as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        values = {k: str(form.get(k) or "") for k in ROLE_FIELDS}
+        return _role_edit_page(request, code, 422, form=values, error=_error(exc))
+    return RedirectResponse(f"/skills/roles/{role.code}?notice=saved", status_code=303)
+
+
+@router.post("/roles/{code}/delete", response_class=HTMLResponse)
+async def role_delete(request: Request, me: Member, code: str) -> Response:
+    await check_csrf(request)
+    try:
+        with transaction(request) as s:
+            service.delete_custom_role(s, me, code)
+    except Conflict as exc:
+        return _role_edit_page(request, code, 409, error=exc.render(gettext))
+    return RedirectResponse("/skills?deleted=role", status_code=303)
 
 
 @router.get("/roles/{code}", response_class=HTMLResponse)
@@ -143,15 +224,72 @@ def search(request: Request, me: Visitor, q: str = "", kind: str = "") -> Respon
 
 def _postings_page(request: Request, me: Principal, status: int = 200, **context: Any) -> Response:
     with transaction(request) as s:
-        mine = market.list_postings(s, me, limit=50)
+        stored = market.list_postings(s, me, limit=50)
     context.setdefault("results", None)
     context.setdefault("form", {"title": "", "text": ""})
-    return _page(request, "skills/postings.html", status, mine=mine, **context)
+    # not "mine": base.html sets that name (the link to the own organization) for every page
+    return _page(request, "skills/postings.html", status, stored_postings=stored, **context)
 
 
 @router.get("/postings", response_class=HTMLResponse)
-def postings_page(request: Request, me: Member) -> Response:
-    return _postings_page(request, me)
+def postings_page(request: Request, me: Member, deleted: str = "", notice: str | None = None) -> Response:
+    return _postings_page(request, me, deleted=deleted, notice=notice)
+
+
+POSTING_FIELDS = ("id", "title", "text", "employer", "province", "sector", "date")
+
+
+def _posting_edit_page(request: Request, me: Principal, posting_id: int, status: int = 200, **context: Any) -> Response:
+    with transaction(request) as s:
+        row = market.get_posting(s, me, posting_id)
+        current = market.posting_in(row)
+        best = row.best_role
+    if "form" not in context:
+        context["form"] = {
+            k: ("" if v is None else str(v)) for k, v in current.model_dump().items() if k in POSTING_FIELDS
+        }
+    return _page(request, "skills/posting_edit.html", status, posting_id=posting_id, best=best, **context)
+
+
+@router.get("/postings/{posting_id}/edit", response_class=HTMLResponse)
+def posting_edit(request: Request, me: Member, posting_id: int) -> Response:
+    return _posting_edit_page(request, me, posting_id)
+
+
+@router.post("/postings/{posting_id}/edit", response_class=HTMLResponse)
+async def posting_edit_post(request: Request, me: Member, posting_id: int) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in POSTING_FIELDS}
+    try:
+        try:
+            posted = date.fromisoformat(values["date"]) if values["date"] else None
+        except ValueError:
+            raise InvalidInput(N_("dates are written YYYY-MM-DD"), where="date") from None
+        item = PostingIn(
+            id=values["id"],
+            title=values["title"],
+            text=str(form.get("text") or ""),
+            employer=values["employer"] or None,
+            province=values["province"] or None,
+            sector=values["sector"] or None,
+            date=posted,
+        )
+        with transaction(request) as s:
+            market.update_posting(s, me, posting_id, item)
+    except (HerdsecError, ValidationError) as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return _posting_edit_page(request, me, posting_id, 422, form=values, error=_error(exc))
+    return RedirectResponse("/skills/postings?notice=saved", status_code=303)
+
+
+@router.post("/postings/{posting_id}/delete", response_class=HTMLResponse)
+async def posting_delete(request: Request, me: Member, posting_id: int) -> Response:
+    await check_csrf(request)
+    with transaction(request) as s:
+        market.delete_posting(s, me, posting_id)
+    return RedirectResponse("/skills/postings?deleted=posting", status_code=303)
 
 
 @router.post("/postings", response_class=HTMLResponse)
@@ -208,10 +346,74 @@ def _programme_courses(text: str) -> list[dict[str, Any]]:
 
 
 @router.get("/programmes", response_class=HTMLResponse)
-def programmes_page(request: Request, me: Member) -> Response:
+def programmes_page(request: Request, me: Member, deleted: str = "") -> Response:
     with transaction(request) as s:
         items = programmes.list_programmes(s)
-    return _page(request, "skills/programmes.html", programmes=items, form={})
+    return _page(request, "skills/programmes.html", programmes=items, form={}, deleted=deleted)
+
+
+def _courses_text(programme: ProgrammeOut) -> str:
+    """A programme's courses in the page's format, to edit them."""
+    return "\n".join(f"{c.code} | {c.title} | {'; '.join(c.outcomes.splitlines())}" for c in programme.courses)
+
+
+def _programme_form(values: dict[str, str]) -> ProgrammeIn:
+    try:
+        graduates = int(values["graduates"] or 0)
+    except ValueError:
+        raise InvalidInput(N_("graduates per year must be a number"), where="graduates") from None
+    return ProgrammeIn(
+        name=values["name"].strip(),
+        province=values["province"].strip() or None,
+        graduates_per_year=graduates,
+        courses=_programme_courses(values["courses"]),
+    )
+
+
+def _programme_edit_page(
+    request: Request, me: Principal, programme_id: int, status: int = 200, **context: Any
+) -> Response:
+    with transaction(request) as s:
+        programme = programmes.get_programme(s, programme_id)
+    if not programmes.may_change(me, programme):
+        raise PermissionDenied(programmes.EDIT_REFUSED)
+    if "form" not in context:
+        context["form"] = {
+            "name": programme.name,
+            "province": programme.province or "",
+            "graduates": str(programme.graduates_per_year),
+            "courses": _courses_text(programme),
+        }
+    return _page(request, "skills/programme_edit.html", status, programme=programme, **context)
+
+
+@router.get("/programmes/{programme_id}/edit", response_class=HTMLResponse)
+def programme_edit(request: Request, me: Member, programme_id: int) -> Response:
+    return _programme_edit_page(request, me, programme_id)
+
+
+@router.post("/programmes/{programme_id}/edit", response_class=HTMLResponse)
+async def programme_edit_post(request: Request, me: Member, programme_id: int) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    values = {k: str(form.get(k) or "") for k in ("name", "province", "graduates", "courses")}
+    try:
+        data = _programme_form(values)
+        with transaction(request) as s:
+            programmes.update_programme(s, me, programme_id, data)
+    except (HerdsecError, ValidationError) as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return _programme_edit_page(request, me, programme_id, 422, form=values, error=_error(exc))
+    return RedirectResponse(f"/skills/programmes/{programme_id}?notice=saved", status_code=303)
+
+
+@router.post("/programmes/{programme_id}/delete", response_class=HTMLResponse)
+async def programme_delete(request: Request, me: Member, programme_id: int) -> Response:
+    await check_csrf(request)
+    with transaction(request) as s:
+        programmes.delete_programme(s, me, programme_id)
+    return RedirectResponse("/skills/programmes?deleted=programme", status_code=303)
 
 
 @router.post("/programmes", response_class=HTMLResponse)
@@ -268,6 +470,7 @@ def programme_page(
         target=target,
         demand=demand[:10],
         notice=notice,
+        may_change=programmes.may_change(me, programme),
     )
 
 

@@ -40,6 +40,7 @@ from herdsec.skills.schemas import (
 
 PER_OUTCOME = 10
 RELATIVE = 0.5  # keep statements scoring at least this share of the outcome's best one
+EDIT_REFUSED = N_("only the uploading organization or a coordinator may edit a programme")
 RATED = 2  # a self-rating from this level on counts as having the statement
 
 
@@ -156,6 +157,62 @@ def _course(session: Session, course: CourseIn) -> SkillCourse:
         outcomes="\n".join(outcomes),
         statements=sorted(set(listed) | set(statements_of_text(session, [f"{course.title}. {o}" for o in outcomes]))),
     )
+
+
+def _owned(session: Session, actor: Principal, programme_id: int, refusal: str) -> SkillProgramme:
+    """A programme the caller may change: its organization's analysts and admins, or a coordinator."""
+    programme = session.get(SkillProgramme, programme_id)
+    if programme is None:
+        raise NotFound(N_("no programme with id %(id)s"), id=programme_id)
+    if not actor.is_coordinator and (programme.org_id != actor.org_id or not actor.has_role(Role.ANALYST)):
+        raise PermissionDenied(refusal)
+    return programme
+
+
+def may_change(actor: Principal | None, programme: ProgrammeOut) -> bool:
+    if actor is None:
+        return False
+    return actor.is_coordinator or (programme.org_id == actor.org_id and actor.has_role(Role.ANALYST))
+
+
+def update_programme(session: Session, actor: Principal, programme_id: int, data: ProgrammeIn) -> ProgrammeOut:
+    """Replace a programme's name, province, graduates and courses (the courses get new ids; people's course
+    choices are not stored, so nothing else points at the old ones)."""
+    programme = _owned(session, actor, programme_id, EDIT_REFUSED)
+    codes = [c.code for c in data.courses]
+    dup = next((c for c, n in Counter(codes).items() if n > 1), None)
+    if dup:
+        raise InvalidInput(N_("duplicated course code %(code)r"), where="courses", code=dup)
+    clash = session.scalar(
+        select(SkillProgramme.id).where(
+            SkillProgramme.org_id == programme.org_id,
+            SkillProgramme.name == data.name,
+            SkillProgramme.id != programme.id,
+        )
+    )
+    if clash is not None:
+        raise Conflict(N_("your organization already has a programme named %(name)r"), where="name", name=data.name)
+    courses = [_course(session, c) for c in data.courses]
+    programme.name, programme.province = data.name, data.province
+    programme.graduates_per_year = data.graduates_per_year
+    programme.courses.clear()
+    session.flush()
+    programme.courses.extend(courses)
+    session.flush()
+    identity.audit_record(session, actor, "skills.programme.update", "skill_programme", programme.id)
+    return _out(session, programme)
+
+
+def delete_programme(session: Session, actor: Principal, programme_id: int) -> None:
+    """Delete a programme and its courses; market supply and course suggestions stop counting it at once."""
+    programme = _owned(
+        session, actor, programme_id, N_("only the uploading organization or a coordinator may delete a programme")
+    )
+    identity.audit_record(
+        session, actor, "skills.programme.delete", "skill_programme", programme.id, name=programme.name
+    )
+    session.delete(programme)
+    session.flush()
 
 
 def list_programmes(session: Session) -> list[ProgrammeOut]:

@@ -122,6 +122,18 @@ class CustomRoleIn(BaseModel):
     aliases: list[str] = Field(default_factory=list, max_length=50)
 
 
+class CustomRoleEdit(BaseModel):
+    """A custom role's new content (its code does not change: postings and links name it)."""
+
+    name_en: str = Field(min_length=2, max_length=200)
+    name_vi: str = Field(min_length=2, max_length=200)
+    text_en: str = Field("", max_length=4000)
+    text_vi: str = Field("", max_length=4000)
+    category: str | None = Field(None, max_length=40)
+    statements: list[str] = Field(default_factory=list, max_length=500)
+    aliases: list[str] = Field(default_factory=list, max_length=50)
+
+
 MAX_POSTING_CHARS = 50_000
 
 
@@ -287,3 +299,20 @@ class StoredPostings(BaseModel):
     stored: int
     replaced: int
     matches: list[PostingMatch]
+
+
+class StoredPostingOut(_Out):
+    """A stored job posting (``id`` is the hub's; ``external_id`` the uploader's)."""
+
+    id: int
+    org_id: int
+    external_id: str
+    title: str
+    text: str
+    employer: str | None
+    province: str | None
+    sector: str | None
+    posted_on: dt.date | None
+    language: str
+    best_role: str
+    score: float

@@ -17,9 +17,17 @@ from herdsec.identity import Principal
 from herdsec.skills import legacy as legacy_ids
 from herdsec.skills.catalogue import Catalogue, LegacyStatement, package_data, shipped
 from herdsec.skills.matching import Matcher, RoleDoc, shipped_glossary
-from herdsec.skills.models import SkillCrosswalk, SkillGroup, SkillRole, SkillRoleStatement, SkillStatement
+from herdsec.skills.models import (
+    SkillCrosswalk,
+    SkillGroup,
+    SkillPosting,
+    SkillRole,
+    SkillRoleStatement,
+    SkillStatement,
+)
 from herdsec.skills.schemas import (
     CrosswalkOut,
+    CustomRoleEdit,
     CustomRoleIn,
     GroupOut,
     LegacyStatementOut,
@@ -416,6 +424,74 @@ def create_custom_role(session: Session, actor: Principal, data: CustomRoleIn) -
     session.flush()
     session.expire(role)
     return role_detail(session, role.code)
+
+
+def _custom(session: Session, actor: Principal, code: str, refusal: str) -> SkillRole:
+    if not actor.is_coordinator:
+        raise PermissionDenied(refusal)
+    _ensure_loaded(session)
+    role = session.scalar(select(SkillRole).where(SkillRole.code == code.strip().upper()))
+    if role is None:
+        raise NotFound(N_("no work role %(code)s"), code=code.strip().upper())
+    if role.framework != "custom":
+        raise InvalidInput(
+            N_("%(code)s is a %(framework)s role: only the hub's custom roles can be changed"),
+            where="code",
+            code=role.code,
+            framework=role.framework.upper(),
+        )
+    return role
+
+
+def update_custom_role(session: Session, actor: Principal, code: str, data: CustomRoleEdit) -> RoleDetail:
+    """A coordinator changes a custom role's names, texts, category, statements and aliases (not its code)."""
+    role = _custom(session, actor, code, N_("only coordinators edit custom work roles"))
+    if data.category and session.scalar(select(SkillGroup.id).where(SkillGroup.code == data.category)) is None:
+        raise InvalidInput(N_("unknown category %(code)s"), where="category", code=data.category)
+    wanted = require_statements(session, data.statements, "statements")
+    ids = dict(
+        session.execute(select(SkillStatement.code, SkillStatement.id).where(SkillStatement.code.in_(wanted))).all()
+    )
+    role.name_en, role.name_vi = data.name_en.strip(), data.name_vi.strip()
+    role.text_en, role.text_vi = data.text_en.strip(), data.text_vi.strip() or None
+    role.category = data.category
+    role.details = {"aliases": [a.strip() for a in data.aliases if a.strip()], "vi_source": "author"}
+    session.execute(delete(SkillRoleStatement).where(SkillRoleStatement.role_id == role.id))
+    _link(session, role.id, ids.values())
+    identity.audit_record(session, actor, "skills.role.update", "skill_role", role.code)
+    session.flush()
+    session.expire(role)
+    _matchers.clear()  # the statements changed but may keep the same count: the matcher's signature would not see it
+    return role_detail(session, role.code)
+
+
+def postings_naming_role(session: Session, code: str) -> list[tuple[int, str]]:
+    """Stored postings whose ranked roles name a role: (organization id, posting id), for the delete check."""
+    rows = session.execute(
+        select(SkillPosting.org_id, SkillPosting.external_id, SkillPosting.best_role, SkillPosting.roles)
+    )
+    return [(org, ext) for org, ext, best, roles in rows if best == code or any(r.get("id") == code for r in roles)]
+
+
+def delete_custom_role(session: Session, actor: Principal, code: str) -> None:
+    """A coordinator deletes a custom role. Refused while stored job postings name it among their ranked roles
+    (the market counts them under it): the error names them; delete or edit those postings first."""
+    role = _custom(session, actor, code, N_("only coordinators delete custom work roles"))
+    named = postings_naming_role(session, role.code)
+    if named:
+        orgs = {org: identity.get_org(session, org).name for org, _ext in named}
+        listed = ", ".join(f"{orgs[org]}/{ext}" for org, ext in named[:10])
+        raise Conflict(
+            N_("%(code)s is named by %(count)s stored job posting(s) (%(postings)s): delete or edit them first"),
+            where="code",
+            code=role.code,
+            count=len(named),
+            postings=listed + (", …" if len(named) > 10 else ""),
+        )
+    identity.audit_record(session, actor, "skills.role.delete", "skill_role", role.code, name=role.name_en)
+    session.delete(role)
+    session.flush()
+    _matchers.clear()
 
 
 def _link(session: Session, role_id: int, statement_ids: Iterable[int]) -> None:
