@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from herdsec.core.errors import InvalidInput, NotFound
 from herdsec.skills import legacy, programmes, service
-from herdsec.skills.catalogue import from_cprt, legacy_from_2017, legacy_to_compact, shipped
+from herdsec.skills.catalogue import LegacyStatement, from_cprt, legacy_from_2017, legacy_to_compact, shipped
 from herdsec.skills.schemas import CourseIn, CustomRoleIn, ProfileIn, ProgrammeIn
 from tests.conftest import SHARED
 from tests.factories import bearer, make_member
@@ -23,7 +23,7 @@ SAMPLE = Path(__file__).parent / "data" / "legacy-2017-sample.json"
 HTML = {"Accept": "text/html"}
 
 
-def _mapping() -> dict[str, legacy.LegacyStatement]:
+def _mapping() -> dict[str, LegacyStatement]:
     return {s.code: s for s in shipped().legacy_statements}
 
 
