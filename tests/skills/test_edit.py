@@ -206,3 +206,41 @@ def test_pages_edit_and_delete_with_csrf(client: TestClient, session: Session) -
     assert client.get(f"/skills/postings/{row.id}/edit", headers=HTML).status_code == 404
 
     assert client.get("/skills/roles/PD-WRL-001/edit", headers=HTML).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("\ufeffcourse_code,course_title,outcome\nA,SIEM,Monitor alerts\n".encode(), None),
+        ("course_code,course_title,outcome\nA,SIEM,Monitor alerts\n".encode("utf-16"), None),
+        (b"course_code,course_title,outcome\nA,SIEM,\xff\xfe\xfa alerts\x00\x81\n", "ctdt.csv"),
+    ],
+)
+def test_programme_csv_encodings(data: bytes, expected: str | None) -> None:
+    if expected is None:
+        assert [c.code for c in programmes.read_courses_csv(data, "ctdt.csv")] == ["A"]
+    else:
+        with pytest.raises(InvalidInput) as err:
+            programmes.read_courses_csv(data, "ctdt.csv")
+        assert err.value.where is not None and expected in err.value.where
+
+
+def test_what_the_real_user_review_fixed(client: TestClient, session: Session) -> None:
+    """Found walking the issue's stories in a browser: the matcher's folded Vietnamese terms shown as evidence, a
+    programme's gaps titled by a bare code with no way on to the market or a student's path, and '—' as a
+    province heading."""
+    uni = make_member(session, kind="university")
+    log_in(client, uni)
+    made = programmes.create_programme(session, uni.principal, SOC)
+    market.store_postings(session, uni.principal, [PostingIn(id="n", title="Chuyên viên SOC", text="Giám sát SIEM")])
+    session.commit()
+    token = csrf(client.get("/skills/postings", headers=HTML).text)
+    sent = client.post(
+        "/skills/postings",
+        data={"csrf_token": token, "title": "Chuyên viên ứng cứu sự cố", "text": "Xử lý sự cố an toàn thông tin"},
+    )
+    assert sent.status_code == 200 and "vi:" not in sent.text
+    page = client.get(f"/skills/programmes/{made.id}?role=PD-WRL-001", headers=HTML).text
+    assert "Gaps toward Defensive Cybersecurity" in page
+    assert "/skills/market?province=Hu%E1%BA%BF" in page and "/skills/me?target=PD-WRL-001" in page
+    assert "province not given" in client.get("/skills/market", headers=HTML).text

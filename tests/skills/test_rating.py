@@ -15,7 +15,7 @@ ROLE = "OG-WRL-012"  # Security Control Assessor: the longest statement list (30
 
 
 def _selects(html: str) -> list[str]:
-    return re.findall(r'<select name="rate:([A-Z0-9]+)"', html)
+    return re.findall(r'<select id="rate-[A-Z0-9]+" name="rate:([A-Z0-9]+)"', html)
 
 
 def _hidden(html: str) -> dict[str, str]:

@@ -57,6 +57,13 @@ METHODS = {
 }
 
 
+def readable(phrases: list[str]) -> list[str]:
+    """The matched posting phrases a person can read: the matcher's accent-folded Vietnamese terms (``vi:su co``)
+    are left out when real phrases exist, and lose their prefix otherwise."""
+    plain = [p for p in phrases if not p.startswith("vi:")]
+    return plain or [p.removeprefix("vi:") for p in phrases]
+
+
 def _error(exc: HerdsecError | ValidationError) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
@@ -75,6 +82,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
         advice=ADVICE,
         legacy_kinds=LEGACY_KINDS,
         methods=METHODS,
+        readable=readable,
         **context,
     )
 
