@@ -33,8 +33,6 @@ PAGES = (
     "/skills/market",
     "/skills/team",
     "/skills/statements/K0001",
-    "/skills/postings/1/edit",
-    "/skills/programmes/1/edit",
 )
 
 
@@ -116,3 +114,15 @@ def test_a_2017_statement_id_typed_in_the_search_shows_its_successor(desktop: Br
     expect(page.locator("main h1")).to_contain_text("K0001")
     expect(page.locator("main")).to_contain_text("K0674")
     expect(page.locator("main")).to_contain_text("successor")
+
+
+def test_the_programme_edit_form_passes_basic_accessibility_checks(desktop: BrowserContext) -> None:
+    page = desktop.new_page()
+    log_in(page, UNIVERSITY_ADMIN)
+    page.goto("/skills/programmes")
+    with page.expect_navigation():
+        page.locator("main table a[href^='/skills/programmes/']").first.click()
+    with page.expect_navigation():
+        page.locator("main a[href$='/edit']").click()
+    expect(page.locator("main textarea[name=courses]")).to_contain_text("|")
+    assert page.evaluate(A11Y_SCRIPT) == []
