@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from herdsec.skills.catalogue import from_cprt, legacy_from_2017, to_compact
+from herdsec.skills import legacy as legacy_statements
+from herdsec.skills.catalogue import from_cprt, legacy_from_2017, legacy_to_compact, to_compact
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "herdsec" / "skills" / "data"
@@ -26,7 +27,17 @@ def main() -> None:
         for r in legacy_from_2017(roles_2017, catalogue)
     ]
     (OUT / "nice-2017-roles.json").write_text(json.dumps(legacy, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    old = shared / "sp800-181-2017"
+    mapped = legacy_statements.map_2017(
+        json.loads((old / "ksat_statements.json").read_text(encoding="utf-8")),
+        json.loads((old / "work_role_ksat.json").read_text(encoding="utf-8")),
+        legacy_from_2017(roles_2017, catalogue),
+        catalogue,
+    )
+    body = json.dumps(legacy_to_compact(mapped, legacy_statements.THRESHOLD), ensure_ascii=False, separators=(",", ":"))
+    (OUT / "nice-2017-statements.json.gz").write_bytes(gzip.compress(body.encode(), mtime=0))
     print(catalogue.counts())
+    print(legacy_statements.coverage(mapped))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,16 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from tests.browser_server import BANK_ADMIN
-from tests.test_browser import A11Y_SCRIPT, NO_HORIZONTAL_SCROLL, base_url, browser, desktop, log_in, phone
+from tests.test_browser import (
+    A11Y_SCRIPT,
+    NO_HORIZONTAL_SCROLL,
+    base_url,
+    browser,
+    choose_language,
+    desktop,
+    log_in,
+    phone,
+)
 
 pytestmark = pytest.mark.browser
 __all__ = ["base_url", "browser", "desktop", "phone"]
@@ -23,6 +32,7 @@ PAGES = (
     "/skills/me?target=PD-WRL-001",
     "/skills/market",
     "/skills/team",
+    "/skills/statements/K0001",
 )
 
 
@@ -70,5 +80,49 @@ def test_a_university_sees_its_roles_and_market_and_a_student_the_path(desktop: 
     page.goto("/skills/me?target=PD-WRL-007")
     page.locator("main input[name=certification][value='Security+']").check()
     with page.expect_navigation():
-        page.locator("main form[method=post][action='/skills/me'] button[type=submit]").click()
+        page.locator("main form[method=post][action='/skills/me'] button[type=submit]:not([name])").click()
     expect(page.locator("main ol li").first).to_be_visible()
+
+
+def test_a_student_rates_every_statement_page_by_page_in_vietnamese(desktop: BrowserContext) -> None:
+    page = desktop.new_page()
+    page.goto("/skills")
+    choose_language(page, "vi")
+    page.goto("/skills/me?target=PD-WRL-001")
+    form = page.locator("main form[method=post][action='/skills/me']")
+    with page.expect_navigation():
+        form.locator("p[role=group] button[value='knowledge:1']").click()
+    first = form.locator("select[name^='rate:']").first
+    code = (first.get_attribute("name") or "")[5:]
+    first.select_option("3")
+    with page.expect_navigation():
+        form.locator("button[name=view][value='knowledge:2']").click()
+    expect(form).to_contain_text("Trang 2/")
+    expect(form.locator(f"input[type=hidden][name='rate:{code}']")).to_have_value("3")
+    expect(form.locator("p[role=group] button[value='knowledge:1']")).to_contain_text("đã đánh giá 1/")
+    with page.expect_navigation():
+        form.locator("button[type=submit]:not([name])").click()
+    expect(page.locator("main")).to_contain_text("Lộ trình ngắn nhất đến Phòng thủ an ninh mạng")
+
+
+def test_a_2017_statement_id_typed_in_the_search_shows_its_successor(desktop: BrowserContext) -> None:
+    page = desktop.new_page()
+    page.goto("/skills/search")
+    page.locator("main input[name=q]").fill("k0001")
+    with page.expect_navigation():
+        page.locator("main form[role=search] button[type=submit]").click()
+    expect(page.locator("main h1")).to_contain_text("K0001")
+    expect(page.locator("main")).to_contain_text("K0674")
+    expect(page.locator("main")).to_contain_text("successor")
+
+
+def test_the_programme_edit_form_passes_basic_accessibility_checks(desktop: BrowserContext) -> None:
+    page = desktop.new_page()
+    log_in(page, UNIVERSITY_ADMIN)
+    page.goto("/skills/programmes")
+    with page.expect_navigation():
+        page.locator("main table a[href^='/skills/programmes/']").first.click()
+    with page.expect_navigation():
+        page.locator("main a[href$='/edit']").click()
+    expect(page.locator("main textarea[name=courses]")).to_contain_text("|")
+    assert page.evaluate(A11Y_SCRIPT) == []

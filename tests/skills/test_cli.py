@@ -162,3 +162,14 @@ def test_load_from_nists_cprt_export_keeps_the_version_and_old_ids(
     bad = CPRT.parent / "nist-nice" / "MANIFEST.md"
     code, _out, err = herdsec(capsys, "skills", "load", "--cprt", str(bad))
     assert code == 2 and "not JSON" in err
+
+
+def test_statement_shows_a_2017_id_with_its_successor(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert herdsec(capsys, "init")[0] == 0
+    assert herdsec(capsys, "skills", "load")[0] == 0
+    code, out, err = herdsec(capsys, "skills", "statement", "K0048")
+    assert code == 0, err
+    found = json.loads(out)
+    assert found["legacy"]["method"] == "same-text" and [s["code"] for s in found["statements"]] == ["K0734"]
+    code, _out, err = herdsec(capsys, "skills", "statement", "Q1234")
+    assert code != 0 and "Q1234" in err

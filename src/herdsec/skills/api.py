@@ -12,11 +12,13 @@ from herdsec.identity import Principal
 from herdsec.skills import market, programmes, service
 from herdsec.skills.schemas import (
     CoverageOut,
+    CustomRoleEdit,
     CustomRoleIn,
     GapOut,
     GroupOut,
     MarketCell,
     MatchRequest,
+    PostingIn,
     PostingMatch,
     ProfileIn,
     ProfileOut,
@@ -25,6 +27,8 @@ from herdsec.skills.schemas import (
     RoleDetail,
     RoleSummary,
     SearchHit,
+    StatementLookup,
+    StoredPostingOut,
     StoredPostings,
     TeamIn,
     TeamLineOut,
@@ -60,6 +64,20 @@ def create_role(request: Request, caller: Caller, body: CustomRoleIn) -> RoleDet
         return service.create_custom_role(s, caller, body)
 
 
+@router.put("/roles/{code}", response_model=RoleDetail, summary="Change a custom work role (coordinators)")
+def update_role(request: Request, caller: Caller, code: str, body: CustomRoleEdit) -> RoleDetail:
+    with transaction(request) as s:
+        return service.update_custom_role(s, caller, code, body)
+
+
+@router.delete("/roles/{code}", status_code=204, summary="Delete a custom work role (coordinators)")
+def delete_role(request: Request, caller: Caller, code: str) -> Response:
+    """Refused (409, the postings named) while stored job postings rank the role."""
+    with transaction(request) as s:
+        service.delete_custom_role(s, caller, code)
+    return Response(status_code=204)
+
+
 @router.get("/roles/{code}", response_model=RoleDetail, summary="A role with its statements and crosswalk")
 def role(request: Request, caller: Caller, code: str) -> RoleDetail:
     """Accepts the 2017 work-role ids too (``SP-RSK-002`` → the role that took over its OPM code)."""
@@ -87,6 +105,13 @@ def search(
         return service.search_statements(s, q, kind, limit)
 
 
+@router.get("/statements/{code}", response_model=StatementLookup, summary="A statement by its v2.1.0 or 2017 id")
+def statement(request: Request, caller: Caller, code: str) -> StatementLookup:
+    """A 2017 id (``K0001``) answers with its v2.1.0 successor(s) and how the hub derived the mapping."""
+    with transaction(request) as s:
+        return service.statement_lookup(s, code)
+
+
 @router.post("/match", response_model=list[PostingMatch], summary="Rank work roles for job postings")
 def match(request: Request, caller: Caller, body: MatchRequest) -> list[PostingMatch]:
     """Best role first, at least five roles per posting, with the statements and phrases that matched."""
@@ -102,6 +127,27 @@ def post_postings(request: Request, caller: Caller, body: MatchRequest) -> Store
         return market.store_postings(s, caller, body.postings)
 
 
+@router.get("/postings", response_model=list[StoredPostingOut], summary="Your organization's stored postings")
+def list_postings(
+    request: Request, caller: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[StoredPostingOut]:
+    with transaction(request) as s:
+        return [StoredPostingOut.model_validate(p) for p in market.list_postings(s, caller, limit)]
+
+
+@router.put("/postings/{posting_id}", response_model=PostingMatch, summary="Change a stored posting (re-matched)")
+def update_posting(request: Request, caller: Caller, posting_id: int, body: PostingIn) -> PostingMatch:
+    with transaction(request) as s:
+        return market.update_posting(s, caller, posting_id, body)
+
+
+@router.delete("/postings/{posting_id}", status_code=204, summary="Delete a stored posting")
+def delete_posting(request: Request, caller: Caller, posting_id: int) -> Response:
+    with transaction(request) as s:
+        market.delete_posting(s, caller, posting_id)
+    return Response(status_code=204)
+
+
 @router.get("/programmes", response_model=list[ProgrammeOut], summary="Training programmes in the hub")
 def list_programmes(request: Request, caller: Caller) -> list[ProgrammeOut]:
     with transaction(request) as s:
@@ -112,6 +158,19 @@ def list_programmes(request: Request, caller: Caller) -> list[ProgrammeOut]:
 def create_programme(request: Request, caller: Caller, body: ProgrammeIn) -> ProgrammeOut:
     with transaction(request) as s:
         return programmes.create_programme(s, caller, body)
+
+
+@router.put("/programmes/{programme_id}", response_model=ProgrammeOut, summary="Replace a programme")
+def update_programme(request: Request, caller: Caller, programme_id: int, body: ProgrammeIn) -> ProgrammeOut:
+    with transaction(request) as s:
+        return programmes.update_programme(s, caller, programme_id, body)
+
+
+@router.delete("/programmes/{programme_id}", status_code=204, summary="Delete a programme")
+def delete_programme(request: Request, caller: Caller, programme_id: int) -> Response:
+    with transaction(request) as s:
+        programmes.delete_programme(s, caller, programme_id)
+    return Response(status_code=204)
 
 
 @router.get("/programmes/{programme_id}/coverage", response_model=list[CoverageOut], summary="Role coverage")

@@ -20,9 +20,17 @@ from herdsec.core.errors import N_, InvalidInput
 STATEMENT_KINDS = ("task", "knowledge", "skill")
 SHIPPED = "data/nice-cprt-2.1.0.json.gz"
 SHIPPED_2017 = "data/nice-2017-roles.json"
+SHIPPED_2017_STATEMENTS = "data/nice-2017-statements.json.gz"
+METHODS = ("same-id", "same-text", "similar-text", "none")
+LEGACY_KINDS = ("task", "knowledge", "skill", "ability")
 ATTRIBUTION = (
     "NICE Workforce Framework for Cybersecurity (NIST SP 800-181r1), NIST - U.S. Government work, public domain "
     "in the U.S.; machine-readable transcription via risk-redux/performatron"
+)
+ATTRIBUTION_2017 = (
+    "2017 statements: NICE Cybersecurity Workforce Framework (NIST SP 800-181, 2017), NIST - U.S. Government work, "
+    "public domain in the U.S.; transcription via risk-redux/performatron. The mapping onto v2.1.0 is HerdSec's own "
+    "derivation, not NIST's"
 )
 
 
@@ -63,6 +71,18 @@ class LegacyRole:
     successors: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class LegacyStatement:
+    """A 2017 statement and the v2.1.0 statement(s) that succeed it, with how that was derived."""
+
+    code: str
+    kind: str  # task | knowledge | skill | ability
+    text: str
+    successors: tuple[str, ...]
+    method: str  # one of METHODS
+    score: float | None = None
+
+
 @dataclass(frozen=True)
 class Catalogue:
     version: str
@@ -72,6 +92,7 @@ class Catalogue:
     roles: tuple[Role, ...]
     statements: tuple[Statement, ...]
     legacy: tuple[LegacyRole, ...] = field(default=())
+    legacy_statements: tuple[LegacyStatement, ...] = field(default=())
 
     def counts(self) -> dict[str, int]:
         kinds = {k: sum(1 for s in self.statements if s.kind == k) for k in STATEMENT_KINDS}
@@ -177,7 +198,9 @@ def to_compact(catalogue: Catalogue) -> dict[str, Any]:
     }
 
 
-def from_compact(data: dict[str, Any], legacy: list[dict[str, Any]] | None = None) -> Catalogue:
+def from_compact(
+    data: dict[str, Any], legacy: list[dict[str, Any]] | None = None, legacy_statements: dict[str, Any] | None = None
+) -> Catalogue:
     return Catalogue(
         version=data["version"],
         document=data["document"],
@@ -186,7 +209,21 @@ def from_compact(data: dict[str, Any], legacy: list[dict[str, Any]] | None = Non
         roles=tuple(Role(c, t, x, cat, tuple(o), tuple(s)) for c, t, x, cat, o, s in data["roles"]),
         statements=tuple(Statement(*s) for s in data["statements"]),
         legacy=tuple(LegacyRole(r["code"], r["title"], r["opm_code"], tuple(r["successors"])) for r in (legacy or [])),
+        legacy_statements=tuple(
+            LegacyStatement(code, kind, text, tuple(successors), method, score)
+            for code, kind, text, successors, method, score in (legacy_statements or {}).get("statements", [])
+        ),
     )
+
+
+def legacy_to_compact(mapped: tuple[LegacyStatement, ...], threshold: float) -> dict[str, Any]:
+    """The shipped form of the 2017 statement mapping (``nice-2017-statements.json.gz``)."""
+    return {
+        "attribution": ATTRIBUTION_2017,
+        "derivation": "herdsec.skills.legacy.map_2017 (same-id, same-text, similar-text with its score, none)",
+        "threshold": threshold,
+        "statements": [[s.code, s.kind, s.text, list(s.successors), s.method, s.score] for s in mapped],
+    }
 
 
 def _package_json(name: str) -> Any:
@@ -198,8 +235,8 @@ def _package_json(name: str) -> Any:
 
 @cache
 def shipped() -> Catalogue:
-    """The NICE Framework v2.1.0 catalogue shipped in the package (with the 2017 work-role ids)."""
-    return from_compact(_package_json(SHIPPED), _package_json(SHIPPED_2017))
+    """The NICE Framework v2.1.0 catalogue shipped in the package (with the 2017 work-role and statement ids)."""
+    return from_compact(_package_json(SHIPPED), _package_json(SHIPPED_2017), _package_json(SHIPPED_2017_STATEMENTS))
 
 
 def package_data(name: str) -> Any:

@@ -70,6 +70,16 @@ def roles(
             typer.echo(f"{role.code}\t{role.name_en}\t{role.name_vi or ''}")
 
 
+@skills_app.command("statement")
+def statement(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="A statement id: NICE v2.1.0 (K0674) or 2017 (K0001, A0001).")],
+) -> None:
+    """Show a statement; a 2017 id shows its v2.1.0 successor(s) and how the mapping was derived."""
+    with database_session(ctx) as session:
+        typer.echo(service.statement_lookup(session, code).model_dump_json())
+
+
 def _postings(path: Path, fmt: str) -> list[PostingIn]:
     try:
         data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from herdsec import identity
-from herdsec.core.errors import N_, InvalidInput, PermissionDenied
+from herdsec.core.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from herdsec.identity import Principal, Role
 from herdsec.skills import programmes, service
 from herdsec.skills.coverage import team_coverage
@@ -85,18 +85,7 @@ def store_postings(session: Session, actor: Principal, items: list[PostingIn]) -
         )
     }
     for item, found in zip(items, matches, strict=True):
-        values = {
-            "title": item.title,
-            "text": item.text,
-            "employer": item.employer,
-            "province": item.province,
-            "sector": item.sector,
-            "posted_on": item.date,
-            "language": found.language,
-            "best_role": found.roles[0].id,
-            "score": found.roles[0].score,
-            "roles": [{"id": r.id, "score": r.score} for r in found.roles],
-        }
+        values = _posting_values(item, found)
         row = existing.get(item.id)
         if row is None:
             session.add(SkillPosting(org_id=actor.org_id, external_id=item.id, **values))
@@ -106,6 +95,77 @@ def store_postings(session: Session, actor: Principal, items: list[PostingIn]) -
     session.flush()
     identity.audit_record(session, actor, "skills.postings.upload", "skill_posting", None, count=len(items))
     return StoredPostings(stored=len(items) - len(existing), replaced=len(existing), matches=matches)
+
+
+def _posting_values(item: PostingIn, found: PostingMatch) -> dict[str, object]:
+    return {
+        "title": item.title,
+        "text": item.text,
+        "employer": item.employer,
+        "province": item.province,
+        "sector": item.sector,
+        "posted_on": item.date,
+        "language": found.language,
+        "best_role": found.roles[0].id,
+        "score": found.roles[0].score,
+        "roles": [{"id": r.id, "score": r.score} for r in found.roles],
+    }
+
+
+def get_posting(session: Session, actor: Principal, posting_id: int) -> SkillPosting:
+    """A stored posting: its organization's members and coordinators read it; to others it does not exist."""
+    row = session.get(SkillPosting, posting_id)
+    if row is None or (row.org_id != actor.org_id and not actor.is_coordinator):
+        raise NotFound(N_("no job posting with id %(id)s"), id=posting_id)
+    return row
+
+
+def _changeable(session: Session, actor: Principal, posting_id: int) -> SkillPosting:
+    row = get_posting(session, actor, posting_id)
+    if not actor.is_coordinator and not actor.has_role(Role.ANALYST):
+        raise PermissionDenied(N_("viewers cannot change job postings"))
+    return row
+
+
+def update_posting(session: Session, actor: Principal, posting_id: int, item: PostingIn) -> PostingMatch:
+    """Change a stored posting (its id too, within its organization) and match it again."""
+    row = _changeable(session, actor, posting_id)
+    clash = session.scalar(
+        select(SkillPosting.id).where(
+            SkillPosting.org_id == row.org_id, SkillPosting.external_id == item.id, SkillPosting.id != row.id
+        )
+    )
+    if clash is not None:
+        raise Conflict(N_("another posting of the organization has the id %(id)r"), where="id", id=item.id)
+    found = match_postings(session, [item])[0]
+    row.external_id = item.id
+    for k, v in _posting_values(item, found).items():
+        setattr(row, k, v)
+    session.flush()
+    identity.audit_record(session, actor, "skills.posting.update", "skill_posting", row.id, target_org_id=row.org_id)
+    return found
+
+
+def delete_posting(session: Session, actor: Principal, posting_id: int) -> None:
+    row = _changeable(session, actor, posting_id)
+    identity.audit_record(
+        session, actor, "skills.posting.delete", "skill_posting", row.id, target_org_id=row.org_id, title=row.title
+    )
+    session.delete(row)
+    session.flush()
+
+
+def posting_in(row: SkillPosting) -> PostingIn:
+    """A stored posting as the upload shape (to prefill an edit form)."""
+    return PostingIn(
+        id=row.external_id,
+        title=row.title,
+        text=row.text,
+        employer=row.employer,
+        province=row.province,
+        sector=row.sector,
+        date=row.posted_on,
+    )
 
 
 def list_postings(session: Session, actor: Principal, limit: int = 100) -> list[SkillPosting]:

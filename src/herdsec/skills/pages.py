@@ -10,15 +10,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from herdsec.core.errors import N_, HerdsecError, InvalidInput
+from herdsec.core.errors import N_, Conflict, HerdsecError, InvalidInput, NotFound, PermissionDenied
 from herdsec.core.i18n import gettext
 from herdsec.identity import Principal
 from herdsec.skills import market, programmes, service
 from herdsec.skills import postings as posting_files
 from herdsec.skills.catalogue import package_data
-from herdsec.skills.schemas import CustomRoleIn, PostingIn, ProfileIn, ProgrammeIn, TeamIn, TeamLineOut
+from herdsec.skills.legacy import STATEMENT_ID
+from herdsec.skills.schemas import (
+    CustomRoleEdit,
+    CustomRoleIn,
+    PostingIn,
+    ProfileIn,
+    ProgrammeIn,
+    ProgrammeOut,
+    RoleDetail,
+    TeamIn,
+    TeamLineOut,
+)
 from herdsec.web.deps import optional_page_principal, page_principal, transaction
 from herdsec.web.render import render
 from herdsec.web.security import check_csrf
@@ -34,7 +46,22 @@ RELATIONS = {
     "related": N_("related"),
 }
 ADVICE = {"covered": N_("covered"), "train": N_("train"), "hire": N_("hire")}
+ROLE_FIELDS = ("name_en", "name_vi", "text_en", "text_vi", "category", "statements", "aliases")
 KIND_NAMES = {"task": N_("Tasks"), "knowledge": N_("Knowledge"), "skill": N_("Skills")}
+LEGACY_KINDS = {"task": N_("task"), "knowledge": N_("knowledge"), "skill": N_("skill"), "ability": N_("ability")}
+METHODS = {
+    "same-id": N_("same id kept in v2.1.0"),
+    "same-text": N_("same text"),
+    "similar-text": N_("similar text"),
+    "none": N_("no successor"),
+}
+
+
+def readable(phrases: list[str]) -> list[str]:
+    """The matched posting phrases a person can read: the matcher's accent-folded Vietnamese terms (``vi:su co``)
+    are left out when real phrases exist, and lose their prefix otherwise."""
+    plain = [p for p in phrases if not p.startswith("vi:")]
+    return plain or [p.removeprefix("vi:") for p in phrases]
 
 
 def _error(exc: HerdsecError | ValidationError) -> str:
@@ -47,17 +74,28 @@ def _error(exc: HerdsecError | ValidationError) -> str:
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("error", None)
     return render(
-        request, template, status=status, relations=RELATIONS, kind_names=KIND_NAMES, advice=ADVICE, **context
+        request,
+        template,
+        status=status,
+        relations=RELATIONS,
+        kind_names=KIND_NAMES,
+        advice=ADVICE,
+        legacy_kinds=LEGACY_KINDS,
+        methods=METHODS,
+        readable=readable,
+        **context,
     )
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, me: Visitor, notice: str | None = None) -> Response:
+def index(request: Request, me: Visitor, notice: str | None = None, deleted: str = "") -> Response:
     with transaction(request) as s:
         loaded = service.is_loaded(s)
         groups = service.list_groups(s) if loaded else []
         roles = service.list_roles(s) if loaded else []
-    return _page(request, "skills/index.html", loaded=loaded, groups=groups, roles=roles, notice=notice)
+    return _page(
+        request, "skills/index.html", loaded=loaded, groups=groups, roles=roles, notice=notice, deleted=deleted
+    )
 
 
 @router.post("/roles")
@@ -84,8 +122,78 @@ async def create_role(request: Request, me: Member) -> Response:
     return RedirectResponse(f"/skills/roles/{role.code}?notice=created", status_code=303)
 
 
+def _role_form(form: Any) -> CustomRoleEdit:
+    return CustomRoleEdit(
+        name_en=str(form.get("name_en") or ""),
+        name_vi=str(form.get("name_vi") or ""),
+        text_en=str(form.get("text_en") or ""),
+        text_vi=str(form.get("text_vi") or ""),
+        category=str(form.get("category") or "") or None,
+        statements=str(form.get("statements") or "").replace(",", " ").split(),
+        aliases=[a.strip() for a in str(form.get("aliases") or "").split(";") if a.strip()],
+    )
+
+
+def _aliases(detail: RoleDetail) -> list[object]:
+    found = detail.details.get("aliases")
+    return list(found) if isinstance(found, list) else []
+
+
+def _role_edit_page(request: Request, code: str, status: int = 200, **context: Any) -> Response:
+    with transaction(request) as s:
+        detail = service.role_detail(s, code)
+        groups = service.list_groups(s, "category")
+    if "form" not in context:
+        context["form"] = {
+            "name_en": detail.name_en,
+            "name_vi": detail.name_vi or "",
+            "text_en": detail.text_en,
+            "text_vi": detail.text_vi or "",
+            "category": detail.category or "",
+            "statements": " ".join(st.code for st in detail.tasks + detail.knowledge + detail.skills),
+            "aliases": "; ".join(str(a) for a in _aliases(detail)),
+        }
+    return _page(request, "skills/role_edit.html", status, role=detail, groups=groups, **context)
+
+
+@router.get("/roles/{code}/edit", response_class=HTMLResponse)
+def role_edit(request: Request, me: Member, code: str) -> Response:
+    if not me.is_coordinator:
+        raise PermissionDenied(N_("only coordinators edit custom work roles"))
+    return _role_edit_page(request, code)
+
+
+@router.post("/roles/{code}/edit", response_class=HTMLResponse)
+async def role_edit_post(request: Request, me: Member, code: str) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    try:
+        data = _role_form(form)
+        with transaction(request) as s:
+            role = service.update_custom_role(s, me, code, data)
+    except (HerdsecError, ValidationError) as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        values = {k: str(form.get(k) or "") for k in ROLE_FIELDS}
+        return _role_edit_page(request, code, 422, form=values, error=_error(exc))
+    return RedirectResponse(f"/skills/roles/{role.code}?notice=saved", status_code=303)
+
+
+@router.post("/roles/{code}/delete", response_class=HTMLResponse)
+async def role_delete(request: Request, me: Member, code: str) -> Response:
+    await check_csrf(request)
+    try:
+        with transaction(request) as s:
+            service.delete_custom_role(s, me, code)
+    except Conflict as exc:
+        return _role_edit_page(request, code, 409, error=exc.render(gettext))
+    return RedirectResponse("/skills?deleted=role", status_code=303)
+
+
 @router.get("/roles/{code}", response_class=HTMLResponse)
 def role(request: Request, me: Visitor, code: str, notice: str | None = None) -> Response:
+    if STATEMENT_ID.fullmatch(code.strip().upper()):  # a statement id typed where a role was expected
+        return RedirectResponse(f"/skills/statements/{code.strip().upper()}", status_code=303)
     with transaction(request) as s:
         detail = service.role_detail(s, code)
         demand = market.role_demand(s, detail.code)
@@ -101,8 +209,17 @@ def crosswalk_page(request: Request, me: Visitor) -> Response:
     return _page(request, "skills/crosswalk.html", links=links, names=names)
 
 
+@router.get("/statements/{code}", response_class=HTMLResponse)
+def statement_page(request: Request, me: Visitor, code: str) -> Response:
+    with transaction(request) as s:
+        found = service.statement_lookup(s, code)
+    return _page(request, "skills/statement.html", found=found)
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request, me: Visitor, q: str = "", kind: str = "") -> Response:
+    if STATEMENT_ID.fullmatch(q.strip().upper()):  # an id (v2.1.0 or 2017): straight to the statement
+        return RedirectResponse(f"/skills/statements/{q.strip().upper()}", status_code=303)
     hits, error = [], None
     if q.strip():
         try:
@@ -115,15 +232,72 @@ def search(request: Request, me: Visitor, q: str = "", kind: str = "") -> Respon
 
 def _postings_page(request: Request, me: Principal, status: int = 200, **context: Any) -> Response:
     with transaction(request) as s:
-        mine = market.list_postings(s, me, limit=50)
+        stored = market.list_postings(s, me, limit=50)
     context.setdefault("results", None)
     context.setdefault("form", {"title": "", "text": ""})
-    return _page(request, "skills/postings.html", status, mine=mine, **context)
+    # not "mine": base.html sets that name (the link to the own organization) for every page
+    return _page(request, "skills/postings.html", status, stored_postings=stored, **context)
 
 
 @router.get("/postings", response_class=HTMLResponse)
-def postings_page(request: Request, me: Member) -> Response:
-    return _postings_page(request, me)
+def postings_page(request: Request, me: Member, deleted: str = "", notice: str | None = None) -> Response:
+    return _postings_page(request, me, deleted=deleted, notice=notice)
+
+
+POSTING_FIELDS = ("id", "title", "text", "employer", "province", "sector", "date")
+
+
+def _posting_edit_page(request: Request, me: Principal, posting_id: int, status: int = 200, **context: Any) -> Response:
+    with transaction(request) as s:
+        row = market.get_posting(s, me, posting_id)
+        current = market.posting_in(row)
+        best = row.best_role
+    if "form" not in context:
+        context["form"] = {
+            k: ("" if v is None else str(v)) for k, v in current.model_dump().items() if k in POSTING_FIELDS
+        }
+    return _page(request, "skills/posting_edit.html", status, posting_id=posting_id, best=best, **context)
+
+
+@router.get("/postings/{posting_id}/edit", response_class=HTMLResponse)
+def posting_edit(request: Request, me: Member, posting_id: int) -> Response:
+    return _posting_edit_page(request, me, posting_id)
+
+
+@router.post("/postings/{posting_id}/edit", response_class=HTMLResponse)
+async def posting_edit_post(request: Request, me: Member, posting_id: int) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in POSTING_FIELDS}
+    try:
+        try:
+            posted = date.fromisoformat(values["date"]) if values["date"] else None
+        except ValueError:
+            raise InvalidInput(N_("dates are written YYYY-MM-DD"), where="date") from None
+        item = PostingIn(
+            id=values["id"],
+            title=values["title"],
+            text=str(form.get("text") or ""),
+            employer=values["employer"] or None,
+            province=values["province"] or None,
+            sector=values["sector"] or None,
+            date=posted,
+        )
+        with transaction(request) as s:
+            market.update_posting(s, me, posting_id, item)
+    except (HerdsecError, ValidationError) as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return _posting_edit_page(request, me, posting_id, 422, form=values, error=_error(exc))
+    return RedirectResponse("/skills/postings?notice=saved", status_code=303)
+
+
+@router.post("/postings/{posting_id}/delete", response_class=HTMLResponse)
+async def posting_delete(request: Request, me: Member, posting_id: int) -> Response:
+    await check_csrf(request)
+    with transaction(request) as s:
+        market.delete_posting(s, me, posting_id)
+    return RedirectResponse("/skills/postings?deleted=posting", status_code=303)
 
 
 @router.post("/postings", response_class=HTMLResponse)
@@ -180,10 +354,74 @@ def _programme_courses(text: str) -> list[dict[str, Any]]:
 
 
 @router.get("/programmes", response_class=HTMLResponse)
-def programmes_page(request: Request, me: Member) -> Response:
+def programmes_page(request: Request, me: Member, deleted: str = "") -> Response:
     with transaction(request) as s:
         items = programmes.list_programmes(s)
-    return _page(request, "skills/programmes.html", programmes=items, form={})
+    return _page(request, "skills/programmes.html", programmes=items, form={}, deleted=deleted)
+
+
+def _courses_text(programme: ProgrammeOut) -> str:
+    """A programme's courses in the page's format, to edit them."""
+    return "\n".join(f"{c.code} | {c.title} | {'; '.join(c.outcomes.splitlines())}" for c in programme.courses)
+
+
+def _programme_form(values: dict[str, str]) -> ProgrammeIn:
+    try:
+        graduates = int(values["graduates"] or 0)
+    except ValueError:
+        raise InvalidInput(N_("graduates per year must be a number"), where="graduates") from None
+    return ProgrammeIn(
+        name=values["name"].strip(),
+        province=values["province"].strip() or None,
+        graduates_per_year=graduates,
+        courses=_programme_courses(values["courses"]),
+    )
+
+
+def _programme_edit_page(
+    request: Request, me: Principal, programme_id: int, status: int = 200, **context: Any
+) -> Response:
+    with transaction(request) as s:
+        programme = programmes.get_programme(s, programme_id)
+    if not programmes.may_change(me, programme):
+        raise PermissionDenied(programmes.EDIT_REFUSED)
+    if "form" not in context:
+        context["form"] = {
+            "name": programme.name,
+            "province": programme.province or "",
+            "graduates": str(programme.graduates_per_year),
+            "courses": _courses_text(programme),
+        }
+    return _page(request, "skills/programme_edit.html", status, programme=programme, **context)
+
+
+@router.get("/programmes/{programme_id}/edit", response_class=HTMLResponse)
+def programme_edit(request: Request, me: Member, programme_id: int) -> Response:
+    return _programme_edit_page(request, me, programme_id)
+
+
+@router.post("/programmes/{programme_id}/edit", response_class=HTMLResponse)
+async def programme_edit_post(request: Request, me: Member, programme_id: int) -> Response:
+    await check_csrf(request)
+    form = await request.form()
+    values = {k: str(form.get(k) or "") for k in ("name", "province", "graduates", "courses")}
+    try:
+        data = _programme_form(values)
+        with transaction(request) as s:
+            programmes.update_programme(s, me, programme_id, data)
+    except (HerdsecError, ValidationError) as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return _programme_edit_page(request, me, programme_id, 422, form=values, error=_error(exc))
+    return RedirectResponse(f"/skills/programmes/{programme_id}?notice=saved", status_code=303)
+
+
+@router.post("/programmes/{programme_id}/delete", response_class=HTMLResponse)
+async def programme_delete(request: Request, me: Member, programme_id: int) -> Response:
+    await check_csrf(request)
+    with transaction(request) as s:
+        programmes.delete_programme(s, me, programme_id)
+    return RedirectResponse("/skills/programmes?deleted=programme", status_code=303)
 
 
 @router.post("/programmes", response_class=HTMLResponse)
@@ -240,6 +478,7 @@ def programme_page(
         target=target,
         demand=demand[:10],
         notice=notice,
+        may_change=programmes.may_change(me, programme),
     )
 
 
@@ -247,26 +486,95 @@ def _certifications() -> list[str]:
     return sorted(package_data("certifications.json")["certifications"])
 
 
-@router.get("/me", response_class=HTMLResponse)
-def me_page(request: Request, me: Visitor, target: str = "") -> Response:
+RATE_PAGE = 20  # statements rated per page of the self-rating form
+
+
+def _rating_view(session: Any, detail: Any, ratings: dict[str, int], view: str, q: str) -> dict[str, Any]:
+    """One page of a role's statements to rate: a kind (tasks, knowledge, skills), optionally filtered by words
+    (in English, or Vietnamese through the glossary), ``RATE_PAGE`` at a time; ratings elsewhere ride along."""
+    kind, _sep, number = (view or "task:1").partition(":")
+    groups = {"task": detail.tasks, "knowledge": detail.knowledge, "skill": detail.skills}
+    if kind not in groups:
+        kind = "task"
+    items = groups[kind]
+    needle = q.strip().lower()
+    if needle:
+        own = {st.code for st in items}
+        found = {h.code for h in service.search_statements(session, q, kind, limit=100) if h.code in own}
+        items = [st for st in items if needle in st.text_en.lower() or needle in st.code.lower() or st.code in found]
+    pages = max(1, -(-len(items) // RATE_PAGE))
+    page = min(max(int(number) if number.isdigit() else 1, 1), pages)
+    shown = items[(page - 1) * RATE_PAGE : page * RATE_PAGE]
+    on_page = {st.code for st in shown}
+    return {
+        "kind": kind,
+        "page": page,
+        "pages": pages,
+        "matching": len(items),
+        "shown": shown,
+        "q": q,
+        "carried": {code: level for code, level in ratings.items() if level and code not in on_page},
+        "counts": {k: (len(v), sum(1 for st in v if ratings.get(st.code))) for k, v in groups.items()},
+    }
+
+
+def _pasted_ratings(session: Session, text: str) -> tuple[dict[str, int], dict[str, list[str]], list[str]]:
+    """``CODE=level`` pairs (v2.1.0 or 2017 ids, one per line or comma-separated) → ratings on current ids, the
+    2017 ids resolved, and what could not be used."""
+    pairs: dict[str, int] = {}
+    bad: list[str] = []
+    for chunk in text.replace(",", "\n").replace(";", "\n").splitlines():
+        if not chunk.strip():
+            continue
+        code, sep, level = chunk.partition("=") if "=" in chunk else chunk.partition(":")
+        if not sep or not level.strip().isdigit() or not 0 <= int(level.strip()) <= 4:
+            bad.append(chunk.strip())
+            continue
+        pairs[code.strip().upper()] = int(level.strip())
+    found = service.resolve_statements(session, pairs)
+    ratings: dict[str, int] = {}
+    resolved: dict[str, list[str]] = {}
+    for code, rated in pairs.items():
+        for current in found.current.get(code, ()):
+            ratings[current] = max(rated, ratings.get(current, 0))
+        if code in found.current and found.current[code] != (code,):
+            resolved[code] = list(found.current[code])
+    return ratings, resolved, bad + list(found.retired) + list(found.unknown)
+
+
+def _me(request: Request, status: int = 200, **context: Any) -> Response:
     with transaction(request) as s:
         roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
-        detail = service.role_detail(s, target) if target else None
         courses = [(c.id, c.title, p.name) for p in programmes.list_programmes(s) for c in p.courses]
+        target = context.get("target")
+        ratings = context.get("chosen", {}).get("ratings", {})
+        view = _rating_view(s, target, ratings, context.pop("view", ""), context.pop("q", "")) if target else None
+    context.setdefault("result", None)
+    context.setdefault("pasted", None)
+    context.setdefault("chosen", {"certifications": [], "courses": [], "ratings": {}})
     return _page(
         request,
         "skills/me.html",
+        status,
         roles=roles,
-        target=detail,
         certifications=_certifications(),
         courses=courses,
-        result=None,
-        chosen={"certifications": [], "courses": []},
+        rating=view,
+        **context,
     )
+
+
+@router.get("/me", response_class=HTMLResponse)
+def me_page(request: Request, me: Visitor, target: str = "") -> Response:
+    with transaction(request) as s:
+        detail = service.role_detail(s, target) if target else None
+    return _me(request, target=detail)
 
 
 @router.post("/me", response_class=HTMLResponse)
 async def me_post(request: Request, me: Visitor) -> Response:
+    """The self-rating form: ``view`` (``kind:page``) moves between pages of statements keeping every rating;
+    without it, the fit and the path are computed."""
     await check_csrf(request)
     form = await request.form()
     target = str(form.get("target") or "")
@@ -276,29 +584,39 @@ async def me_post(request: Request, me: Visitor) -> Response:
             ratings[key[5:]] = int(str(value))
     chosen_courses = [int(str(c)) for c in form.getlist("course") if str(c).isdigit()]
     chosen_certs = [str(c) for c in form.getlist("certification")]
-    error, result = None, None
+    view, q = str(form.get("view") or ""), str(form.get("q") or "")
+    error, result, pasted = None, None, None
     with transaction(request) as s:
-        roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
-        courses = [(c.id, c.title, p.name) for p in programmes.list_programmes(s) for c in p.courses]
+        paste = str(form.get("paste") or "")
+        if paste.strip():
+            extra, resolved, unused = _pasted_ratings(s, paste)
+            ratings = {**ratings, **extra}
+            pasted = {"count": len(extra), "resolved": resolved, "unused": unused}
         try:
             detail = service.role_detail(s, target) if target else None
-            result = programmes.profile(
-                s,
-                ProfileIn(ratings=ratings, certifications=chosen_certs, courses=chosen_courses, target=target or None),
-            )
+            if not view:
+                result = programmes.profile(
+                    s,
+                    ProfileIn(
+                        ratings={k: v for k, v in ratings.items() if v},
+                        certifications=chosen_certs,
+                        courses=chosen_courses,
+                        target=target or None,
+                    ),
+                )
         except HerdsecError as exc:
             detail, error = None, exc.render(gettext)
-    return _page(
+    chosen = {"certifications": chosen_certs, "courses": chosen_courses, "ratings": ratings}
+    return _me(
         request,
-        "skills/me.html",
         422 if error else 200,
-        roles=roles,
         target=detail,
-        certifications=_certifications(),
-        courses=courses,
         result=result,
         error=error,
-        chosen={"certifications": chosen_certs, "courses": chosen_courses, "ratings": ratings},
+        chosen=chosen,
+        view=view,
+        q=q,
+        pasted=pasted,
     )
 
 

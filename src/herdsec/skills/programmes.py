@@ -20,6 +20,7 @@ from herdsec.identity import Principal, Role
 from herdsec.skills import service
 from herdsec.skills.catalogue import package_data
 from herdsec.skills.coverage import RoleCoverage, role_coverage, shortest_path
+from herdsec.skills.legacy import tagged_ids
 from herdsec.skills.matching import analyse
 from herdsec.skills.models import SkillCourse, SkillProgramme, SkillRole, SkillRoleStatement, SkillStatement
 from herdsec.skills.postings import decode
@@ -39,6 +40,7 @@ from herdsec.skills.schemas import (
 
 PER_OUTCOME = 10
 RELATIVE = 0.5  # keep statements scoring at least this share of the outcome's best one
+EDIT_REFUSED = N_("only the uploading organization or a coordinator may edit a programme")
 RATED = 2  # a self-rating from this level on counts as having the statement
 
 
@@ -136,19 +138,81 @@ def create_programme(session: Session, actor: Principal, data: ProgrammeIn) -> P
         org_id=actor.org_id, name=data.name, province=data.province, graduates_per_year=data.graduates_per_year
     )
     for course in data.courses:
-        outcomes = [o.strip() for o in course.outcomes if o.strip()]
-        programme.courses.append(
-            SkillCourse(
-                code=course.code,
-                title=course.title,
-                outcomes="\n".join(outcomes),
-                statements=statements_of_text(session, [f"{course.title}. {o}" for o in outcomes]),
-            )
-        )
+        programme.courses.append(_course(session, course))
     session.add(programme)
     session.flush()
     identity.audit_record(session, actor, "skills.programme.create", "skill_programme", programme.id)
     return _out(session, programme)
+
+
+def _course(session: Session, course: CourseIn) -> SkillCourse:
+    """A course whose outcomes are mapped onto statements by their text, plus the ids an outcome is tagged with
+    (``[K0001, T0084]``, current or 2017 ids)."""
+    outcomes = [o.strip() for o in course.outcomes if o.strip()]
+    tagged = [code for o in outcomes for code in tagged_ids(o)]
+    listed = service.require_statements(session, tagged, f"courses.{course.code}") if tagged else []
+    return SkillCourse(
+        code=course.code,
+        title=course.title,
+        outcomes="\n".join(outcomes),
+        statements=sorted(set(listed) | set(statements_of_text(session, [f"{course.title}. {o}" for o in outcomes]))),
+    )
+
+
+def _owned(session: Session, actor: Principal, programme_id: int, refusal: str) -> SkillProgramme:
+    """A programme the caller may change: its organization's analysts and admins, or a coordinator."""
+    programme = session.get(SkillProgramme, programme_id)
+    if programme is None:
+        raise NotFound(N_("no programme with id %(id)s"), id=programme_id)
+    if not actor.is_coordinator and (programme.org_id != actor.org_id or not actor.has_role(Role.ANALYST)):
+        raise PermissionDenied(refusal)
+    return programme
+
+
+def may_change(actor: Principal | None, programme: ProgrammeOut) -> bool:
+    if actor is None:
+        return False
+    return actor.is_coordinator or (programme.org_id == actor.org_id and actor.has_role(Role.ANALYST))
+
+
+def update_programme(session: Session, actor: Principal, programme_id: int, data: ProgrammeIn) -> ProgrammeOut:
+    """Replace a programme's name, province, graduates and courses (the courses get new ids; people's course
+    choices are not stored, so nothing else points at the old ones)."""
+    programme = _owned(session, actor, programme_id, EDIT_REFUSED)
+    codes = [c.code for c in data.courses]
+    dup = next((c for c, n in Counter(codes).items() if n > 1), None)
+    if dup:
+        raise InvalidInput(N_("duplicated course code %(code)r"), where="courses", code=dup)
+    clash = session.scalar(
+        select(SkillProgramme.id).where(
+            SkillProgramme.org_id == programme.org_id,
+            SkillProgramme.name == data.name,
+            SkillProgramme.id != programme.id,
+        )
+    )
+    if clash is not None:
+        raise Conflict(N_("your organization already has a programme named %(name)r"), where="name", name=data.name)
+    courses = [_course(session, c) for c in data.courses]
+    programme.name, programme.province = data.name, data.province
+    programme.graduates_per_year = data.graduates_per_year
+    programme.courses.clear()
+    session.flush()
+    programme.courses.extend(courses)
+    session.flush()
+    identity.audit_record(session, actor, "skills.programme.update", "skill_programme", programme.id)
+    return _out(session, programme)
+
+
+def delete_programme(session: Session, actor: Principal, programme_id: int) -> None:
+    """Delete a programme and its courses; market supply and course suggestions stop counting it at once."""
+    programme = _owned(
+        session, actor, programme_id, N_("only the uploading organization or a coordinator may delete a programme")
+    )
+    identity.audit_record(
+        session, actor, "skills.programme.delete", "skill_programme", programme.id, name=programme.name
+    )
+    session.delete(programme)
+    session.flush()
 
 
 def list_programmes(session: Session) -> list[ProgrammeOut]:
@@ -251,13 +315,18 @@ def certification_statements(session: Session, names: list[str]) -> tuple[list[s
 def profile(session: Session, data: ProfileIn) -> ProfileOut:
     """A person's fit per role and, for a target role, the missing statements and the hub courses that teach them."""
     kinds = kind_map(session)
-    bad = [code for code in data.ratings if code not in kinds]
-    if bad:
-        raise InvalidInput(N_("unknown statement(s): %(codes)s"), where="ratings", codes=", ".join(sorted(bad)[:10]))
+    found = service.resolve_statements(session, data.ratings)
+    if found.unknown:
+        raise InvalidInput(N_("unknown statement(s): %(codes)s"), where="ratings", codes=", ".join(found.unknown[:10]))
     out_of_range = [code for code, level in data.ratings.items() if not 0 <= level <= 4]
     if out_of_range:
         raise InvalidInput(N_("ratings go from 0 to 4"), where=f"ratings.{out_of_range[0]}")
-    have = {code for code, level in data.ratings.items() if level >= RATED}
+    # A 2017 id counts for its v2.1.0 successor(s); a current id rated directly wins over a 2017 one.
+    levels: dict[str, int] = {}
+    for code, level in sorted(data.ratings.items(), key=lambda cl: cl[0].strip().upper() in kinds):
+        for current in found.current.get(code.strip().upper(), ()):
+            levels[current] = level
+    have = {code for code, level in levels.items() if level >= RATED}
     from_certs, unknown = certification_statements(session, data.certifications)
     have |= set(from_certs)
     courses = session.scalars(select(SkillCourse).where(SkillCourse.id.in_(data.courses))).all() if data.courses else []
@@ -291,6 +360,8 @@ def profile(session: Session, data: ProfileIn) -> ProfileOut:
         not_taught = path.uncovered
     return ProfileOut(
         statements=sorted(have),
+        resolved={k: list(v) for k, v in found.current.items() if v != (k,)},
+        unmapped=list(found.retired),
         unknown_certifications=unknown,
         fit=fit,
         target=target,

@@ -44,6 +44,38 @@ class StatementOut(_Out):
     text_vi: str | None = None
 
 
+class LegacyStatementOut(BaseModel):
+    """A 2017 (SP 800-181) statement and how the hub mapped it onto v2.1.0 (``same-id``, ``same-text``,
+    ``similar-text`` with its score, or ``none``)."""
+
+    code: str
+    kind: str
+    text: str
+    successors: list[str]
+    method: str
+    score: float | None = None
+
+
+class RoleRef(BaseModel):
+    code: str
+    framework: str
+    name_en: str
+    name_vi: str | None
+
+
+class StatementDetail(StatementOut):
+    roles: list[RoleRef]
+    predecessors: list[LegacyStatementOut] = Field(
+        default_factory=list, description="The 2017 statements the hub maps onto this one."
+    )
+
+
+class StatementLookup(BaseModel):
+    requested: str
+    legacy: LegacyStatementOut | None = Field(None, description="Set when the id asked for is a 2017 id.")
+    statements: list[StatementDetail] = Field(description="The current statement(s); empty for a retired 2017 id.")
+
+
 class CrosswalkOut(BaseModel):
     code: str
     framework: str
@@ -81,6 +113,18 @@ class LoadReport(BaseModel):
 
 class CustomRoleIn(BaseModel):
     code: str = Field(min_length=3, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9-]+$")
+    name_en: str = Field(min_length=2, max_length=200)
+    name_vi: str = Field(min_length=2, max_length=200)
+    text_en: str = Field("", max_length=4000)
+    text_vi: str = Field("", max_length=4000)
+    category: str | None = Field(None, max_length=40)
+    statements: list[str] = Field(default_factory=list, max_length=500)
+    aliases: list[str] = Field(default_factory=list, max_length=50)
+
+
+class CustomRoleEdit(BaseModel):
+    """A custom role's new content (its code does not change: postings and links name it)."""
+
     name_en: str = Field(min_length=2, max_length=200)
     name_vi: str = Field(min_length=2, max_length=200)
     text_en: str = Field("", max_length=4000)
@@ -212,6 +256,10 @@ class CourseStepOut(BaseModel):
 
 class ProfileOut(BaseModel):
     statements: list[str]
+    resolved: dict[str, list[str]] = Field(
+        default_factory=dict, description="2017 statement ids rated → the v2.1.0 statements they count for."
+    )
+    unmapped: list[str] = Field(default_factory=list, description="2017 statement ids with no v2.1.0 successor.")
     unknown_certifications: list[str]
     fit: list[CoverageOut]
     target: str | None
@@ -251,3 +299,20 @@ class StoredPostings(BaseModel):
     stored: int
     replaced: int
     matches: list[PostingMatch]
+
+
+class StoredPostingOut(_Out):
+    """A stored job posting (``id`` is the hub's; ``external_id`` the uploader's)."""
+
+    id: int
+    org_id: int
+    external_id: str
+    title: str
+    text: str
+    employer: str | None
+    province: str | None
+    sector: str | None
+    posted_on: dt.date | None
+    language: str
+    best_role: str
+    score: float

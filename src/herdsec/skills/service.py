@@ -14,17 +14,30 @@ from sqlalchemy.orm import Session
 from herdsec import identity
 from herdsec.core.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from herdsec.identity import Principal
-from herdsec.skills.catalogue import Catalogue, package_data, shipped
+from herdsec.skills import legacy as legacy_ids
+from herdsec.skills.catalogue import Catalogue, LegacyStatement, package_data, shipped
 from herdsec.skills.matching import Matcher, RoleDoc, shipped_glossary
-from herdsec.skills.models import SkillCrosswalk, SkillGroup, SkillRole, SkillRoleStatement, SkillStatement
+from herdsec.skills.models import (
+    SkillCrosswalk,
+    SkillGroup,
+    SkillPosting,
+    SkillRole,
+    SkillRoleStatement,
+    SkillStatement,
+)
 from herdsec.skills.schemas import (
     CrosswalkOut,
+    CustomRoleEdit,
     CustomRoleIn,
     GroupOut,
+    LegacyStatementOut,
     LoadReport,
     RoleDetail,
+    RoleRef,
     RoleSummary,
     SearchHit,
+    StatementDetail,
+    StatementLookup,
     StatementOut,
 )
 
@@ -378,17 +391,18 @@ def create_custom_role(session: Session, actor: Principal, data: CustomRoleIn) -
     if not actor.is_coordinator:
         raise PermissionDenied(N_("only coordinators add custom work roles"))
     _ensure_loaded(session)
+    if legacy_ids.STATEMENT_ID.fullmatch(data.code):
+        raise InvalidInput(
+            N_("%(code)s reads as a statement id: choose another role code"), where="code", code=data.code
+        )
     if session.scalar(select(SkillRole.id).where(SkillRole.code == data.code)) is not None:
         raise Conflict(N_("a work role %(code)s already exists"), where="code", code=data.code)
     if data.category and session.scalar(select(SkillGroup.id).where(SkillGroup.code == data.category)) is None:
         raise InvalidInput(N_("unknown category %(code)s"), where="category", code=data.category)
-    wanted = sorted(set(data.statements))
+    wanted = require_statements(session, data.statements, "statements")
     ids = dict(
         session.execute(select(SkillStatement.code, SkillStatement.id).where(SkillStatement.code.in_(wanted))).all()
     )
-    unknown = [c for c in wanted if c not in ids]
-    if unknown:
-        raise InvalidInput(N_("unknown statement(s): %(codes)s"), where="statements", codes=", ".join(unknown[:10]))
     role = SkillRole(
         code=data.code,
         framework="custom",
@@ -412,7 +426,152 @@ def create_custom_role(session: Session, actor: Principal, data: CustomRoleIn) -
     return role_detail(session, role.code)
 
 
+def _custom(session: Session, actor: Principal, code: str, refusal: str) -> SkillRole:
+    if not actor.is_coordinator:
+        raise PermissionDenied(refusal)
+    _ensure_loaded(session)
+    role = session.scalar(select(SkillRole).where(SkillRole.code == code.strip().upper()))
+    if role is None:
+        raise NotFound(N_("no work role %(code)s"), code=code.strip().upper())
+    if role.framework != "custom":
+        raise InvalidInput(
+            N_("%(code)s is a %(framework)s role: only the hub's custom roles can be changed"),
+            where="code",
+            code=role.code,
+            framework=role.framework.upper(),
+        )
+    return role
+
+
+def update_custom_role(session: Session, actor: Principal, code: str, data: CustomRoleEdit) -> RoleDetail:
+    """A coordinator changes a custom role's names, texts, category, statements and aliases (not its code)."""
+    role = _custom(session, actor, code, N_("only coordinators edit custom work roles"))
+    if data.category and session.scalar(select(SkillGroup.id).where(SkillGroup.code == data.category)) is None:
+        raise InvalidInput(N_("unknown category %(code)s"), where="category", code=data.category)
+    wanted = require_statements(session, data.statements, "statements")
+    ids = dict(
+        session.execute(select(SkillStatement.code, SkillStatement.id).where(SkillStatement.code.in_(wanted))).all()
+    )
+    role.name_en, role.name_vi = data.name_en.strip(), data.name_vi.strip()
+    role.text_en, role.text_vi = data.text_en.strip(), data.text_vi.strip() or None
+    role.category = data.category
+    role.details = {"aliases": [a.strip() for a in data.aliases if a.strip()], "vi_source": "author"}
+    session.execute(delete(SkillRoleStatement).where(SkillRoleStatement.role_id == role.id))
+    _link(session, role.id, ids.values())
+    identity.audit_record(session, actor, "skills.role.update", "skill_role", role.code)
+    session.flush()
+    session.expire(role)
+    _matchers.clear()  # the statements changed but may keep the same count: the matcher's signature would not see it
+    return role_detail(session, role.code)
+
+
+def postings_naming_role(session: Session, code: str) -> list[tuple[int, str]]:
+    """Stored postings whose ranked roles name a role: (organization id, posting id), for the delete check."""
+    rows = session.execute(
+        select(SkillPosting.org_id, SkillPosting.external_id, SkillPosting.best_role, SkillPosting.roles)
+    )
+    return [(org, ext) for org, ext, best, roles in rows if best == code or any(r.get("id") == code for r in roles)]
+
+
+def delete_custom_role(session: Session, actor: Principal, code: str) -> None:
+    """A coordinator deletes a custom role. Refused while stored job postings name it among their ranked roles
+    (the market counts them under it): the error names them; delete or edit those postings first."""
+    role = _custom(session, actor, code, N_("only coordinators delete custom work roles"))
+    named = postings_naming_role(session, role.code)
+    if named:
+        orgs = {org: identity.get_org(session, org).name for org, _ext in named}
+        listed = ", ".join(f"{orgs[org]}/{ext}" for org, ext in named[:10])
+        raise Conflict(
+            N_("%(code)s is named by %(count)s stored job posting(s) (%(postings)s): delete or edit them first"),
+            where="code",
+            code=role.code,
+            count=len(named),
+            postings=listed + (", …" if len(named) > 10 else ""),
+        )
+    identity.audit_record(session, actor, "skills.role.delete", "skill_role", role.code, name=role.name_en)
+    session.delete(role)
+    session.flush()
+    _matchers.clear()
+
+
 def _link(session: Session, role_id: int, statement_ids: Iterable[int]) -> None:
     rows = [{"role_id": role_id, "statement_id": s} for s in sorted(set(statement_ids))]
     if rows:
         session.execute(insert(SkillRoleStatement), rows)
+
+
+def legacy_statements() -> dict[str, LegacyStatement]:
+    """The shipped 2017 statement ids (``K0001``) with their v2.1.0 successors."""
+    return {s.code: s for s in shipped().legacy_statements}
+
+
+def resolve_statements(session: Session, codes: Iterable[str]) -> legacy_ids.Resolution:
+    """Statement ids as people write them (current or 2017) onto the statements stored in the hub."""
+    current = set(session.scalars(select(SkillStatement.code)))
+    return legacy_ids.resolve(codes, current, legacy_statements())
+
+
+def require_statements(session: Session, codes: Iterable[str], where: str) -> list[str]:
+    """The current statement ids for ``codes``; an unknown id, or a 2017 id without a successor, is an error."""
+    found = resolve_statements(session, codes)
+    if found.unknown:
+        raise InvalidInput(N_("unknown statement(s): %(codes)s"), where=where, codes=", ".join(found.unknown[:10]))
+    if found.retired:
+        raise InvalidInput(
+            N_("2017 statement(s) with no NICE v2.1.0 successor: %(codes)s"),
+            where=where,
+            codes=", ".join(found.retired[:10]),
+        )
+    return found.codes
+
+
+def _legacy_out(item: LegacyStatement) -> LegacyStatementOut:
+    return LegacyStatementOut(
+        code=item.code,
+        kind=item.kind,
+        text=item.text,
+        successors=list(item.successors),
+        method=item.method,
+        score=item.score,
+    )
+
+
+def statement_lookup(session: Session, code: str) -> StatementLookup:
+    """A statement by its current id or its 2017 id: the current statement(s), the roles holding them and the 2017
+    statements mapped onto them."""
+    _ensure_loaded(session)
+    key = code.strip().upper()
+    found = resolve_statements(session, [key])
+    old = legacy_statements()
+    if found.unknown:
+        raise NotFound(N_("no statement %(code)s (neither NICE v2.1.0 nor 2017)"), code=key)
+    asked_old = key not in (found.current.get(key) or ())
+    codes = found.codes
+    rows = session.scalars(select(SkillStatement).where(SkillStatement.code.in_(codes)).order_by(SkillStatement.code))
+    holders: dict[str, list[RoleRef]] = {}
+    if codes:
+        for statement, role in session.execute(
+            select(SkillStatement.code, SkillRole)
+            .join(SkillRoleStatement, SkillRoleStatement.statement_id == SkillStatement.id)
+            .join(SkillRole, SkillRole.id == SkillRoleStatement.role_id)
+            .where(SkillStatement.code.in_(codes))
+            .order_by(SkillRole.code)
+        ):
+            holders.setdefault(statement, []).append(RoleRef.model_validate(role, from_attributes=True))
+    predecessors: dict[str, list[LegacyStatementOut]] = {}
+    for item in old.values():
+        for successor in item.successors:
+            if successor in codes and item.code != successor:
+                predecessors.setdefault(successor, []).append(_legacy_out(item))
+    return StatementLookup(
+        requested=key,
+        legacy=_legacy_out(old[key]) if asked_old and key in old else None,
+        statements=[
+            StatementDetail(
+                **StatementOut.model_validate(s).model_dump(),
+                roles=holders.get(s.code, []),
+                predecessors=predecessors.get(s.code, []),
+            )
+            for s in rows
+        ],
+    )
