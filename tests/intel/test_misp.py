@@ -473,13 +473,14 @@ def test_lists_of_events_and_element_level_problems(session: Session) -> None:
     assert [e.uuid for e in status.events] == [first["Event"]["uuid"], second["Event"]["uuid"]]
     problems = [(f.where, f.reason) for f in status.events[1].failures]
     assert [where for where, _ in problems] == [
+        "Attribute[0]",
         "Attribute[1]",
         "Attribute[2]",
         "Attribute[3]",
         "Attribute[4]",
-        "Attribute[0]",
     ]
-    assert "is not a MISP distribution" in problems[0][1] and "NUL" in problems[4][1]
+    assert problems[0][1] == "the attribute's value contains a NUL character"
+    assert "is not a MISP distribution" in problems[1][1]
     assert status.failure_count == 5 and status.events[0].failure_count == 0
     bare = load(session, a.principal, [first["Event"]])
     assert bare.events[0].uuid == first["Event"]["uuid"] and bare.stored_count == 0

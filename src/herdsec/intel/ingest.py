@@ -32,6 +32,7 @@ from herdsec.intel.models import ObjectTag, Sighting, StixObject
 from herdsec.intel.prepare import (
     BATCH,
     PRECHECK_MAX_BYTES,
+    Built,
     Context,
     Prepared,
     Preparer,
@@ -197,7 +198,7 @@ def _context(run: _Run) -> Context:
 def ingest_items(
     session: Session,
     actor: Principal,
-    items: Iterable[tuple[dict[str, Any], Audience]],
+    items: Iterable[tuple[dict[str, Any], Audience, Built | None]],
     *,
     tlp: str | None = None,
     source: str = "items",
@@ -205,7 +206,9 @@ def ingest_items(
     """Store objects built in memory, each with its own audience (MISP attributes carry their own distribution),
     through the same validation, ownership, idempotence and visibility as a bundle. ``items`` may be a generator:
     objects are prepared and written in batches, so memory holds one batch per audience, not the whole import.
-    Failure positions count the items from 0. The caller checks sharing-group membership of each audience."""
+    Failure positions count the items from 0. The caller checks sharing-group membership of each audience.
+    An item's :class:`~herdsec.intel.prepare.Built` (None for anything not built by the hub itself from checked
+    parts) says what its builder already knows: such an object skips the per-object STIX check."""
     if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
         raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
     default = Audience.parse(actor, tlp, None)
@@ -213,9 +216,9 @@ def ingest_items(
     run.statements = _known_statements(session, actor.org_id)
     preparer = Preparer(_context(run))
     pending: dict[Audience, list[Prepared]] = {}
-    for index, (obj, audience) in enumerate(items):
+    for index, (obj, audience, built) in enumerate(items):
         run.status.total_count += 1
-        item = preparer(index, obj)
+        item = preparer(index, obj, built)
         if type(item) is Refused:
             run.fail(index, {"id": item.id}, item.reason)
             continue

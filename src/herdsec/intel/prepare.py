@@ -56,6 +56,17 @@ class Prepared(NamedTuple):
     unresolved: tuple[str, ...]  # the markings, when one is unknown here (it may be defined later in the bundle)
 
 
+class Built(NamedTuple):
+    """What the hub's own converter (the MISP import) knows of an object it built, handed to the preparer so that
+    nothing is worked out twice. Such an object is valid STIX by construction — its ids, timestamps and structure
+    are made by the converter, which checks every outside string it copies in (and names the element when one is
+    refused) — so the per-object ``stix.check`` is skipped. ``pairs`` are an indicator's pattern's
+    ``indexable(parse(pattern))`` pairs, None for other objects (their values come from the object as usual);
+    the values are normalised and warninglist-checked exactly as on the general path. Never built from input."""
+
+    pairs: tuple[tuple[str, str], ...] | None = None
+
+
 class Refused(NamedTuple):
     position: int
     id: str | None
@@ -102,13 +113,16 @@ class Preparer:
             self._times[text] = known
         return known
 
-    def __call__(self, index: int, obj: Any) -> Prepared | Refused:
-        problem = stix.check(obj) or _identity_problem_impl(self.own, self.members, obj)
+    def __call__(self, index: int, obj: Any, built: Built | None = None) -> Prepared | Refused:
+        """``obj`` ready to store, or why it is refused. ``built``: the object is the hub's own (see :class:`Built`)."""
+        problem = (None if built is not None else stix.check(obj)) or _identity_problem_impl(
+            self.own, self.members, obj
+        )
         if problem is not None:
             obj_id = obj.get("id") if isinstance(obj, dict) else None
             return Refused(index, obj_id if isinstance(obj_id, str) else None, problem)
         try:
-            values = values_of(obj)
+            values = values_of(obj, None if built is None else built.pairs)
         except ObjectRejected as exc:
             return Refused(index, obj["id"], exc.render())
         obj_type = obj["type"]

@@ -34,17 +34,19 @@ from herdsec.intel.misp.vocab import (
     Reach,
     as_dict,
     as_list,
+    indicator_of,
     is_tlp_tag,
     observable_of,
     parse_distribution,
-    pattern_of,
     split_composite,
     tag_names,
     techniques_of_galaxies,
     techniques_of_tags,
     tlp_of_tags,
 )
-from herdsec.intel.stix import format_timestamp
+from herdsec.intel.prepare import Built
+from herdsec.intel.stix import MAX_STRING, format_timestamp
+from herdsec.ioc.pattern import MAX_PATTERN_LENGTH
 
 _NAMESPACE_BYTES = NAMESPACE.bytes
 _EPOCH_DAY = date(1970, 1, 1)
@@ -60,6 +62,7 @@ OPTIONAL_FIELDS = (
 )
 SIGHTING_KINDS = {0: "sighting", 1: "false-positive", 2: "expiration"}
 TRUE = (True, 1, "1", "true", "True")
+BUILT = Built()  # an object built from checked parts whose values the preparer reads from the object itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class Item:
     reach: Reach
     where: str
     uuid: str | None
+    built: Built | None = None  # what the preparer need not work out again (only for objects built from checked parts)
 
 
 @dataclass(slots=True)
@@ -233,13 +237,13 @@ class EventConverter:
             return  # soft-deleted in MISP: not shared
         try:
             reach = self._attribute_reach(attr, scope, where, attr_uuid)
-            made = self._attribute_object(attr, attr_uuid, misp_type, value, scope, where, parent_stamp)
+            made, built = self._attribute_object(attr, attr_uuid, misp_type, value, scope, where, parent_stamp)
         except BadValue as exc:
             self._fail(where, attr_uuid, str(exc))
             return
         self._ids[attr_uuid] = made["id"]
         self._refs.append(made["id"])
-        yield Item(made, reach, where, attr_uuid)
+        yield Item(made, reach, where, attr_uuid, built)
         yield from self._sightings(attr, made, reach, where)
 
     def _attribute_reach(self, attr: dict[str, Any], scope: _Scope, where: str, attr_uuid: str) -> Reach:
@@ -258,7 +262,8 @@ class EventConverter:
         scope: _Scope,
         where: str,
         parent_stamp: datetime,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], Built | None]:
+        """The STIX object of an attribute and what the preparer may take as known (None: check it all)."""
         tags = tag_names(attr) if attr.get("Tag") else []
         stamp = _timestamp(attr.get("timestamp")) or parent_stamp
         to_ids = attr.get("to_ids") in TRUE
@@ -277,6 +282,7 @@ class EventConverter:
             found = attr.get(key)
             if found is not None and found != "" and isinstance(found, str | int | bool):
                 misp[key] = found
+        _check_texts(misp)  # every outside string the object holds is in x_misp (the value, type, tags, comment…)
         level = tlp_of_tags(tags) or scope.tlp
         techniques = (
             sorted(set(techniques_of_tags(tags)) | set(techniques_of_galaxies(attr.get("Galaxy"))))
@@ -286,13 +292,19 @@ class EventConverter:
         stamp_text = _fmt(stamp)  # formatted once: created, modified and usually valid_from
         sdo = {"spec_version": "2.1", "created": stamp_text, "modified": stamp_text}
         made: dict[str, Any] | None = None
+        built: Built | None = BUILT
         if misp_type in COMPOSITE:
             split_composite(misp_type, value)  # a broken composite value is refused whatever the flags
         if to_ids:
             pattern_type = PATTERN_TYPES.get(misp_type)
-            pattern = value if pattern_type else pattern_of(misp_type, value)
+            indicator = None if pattern_type else indicator_of(misp_type, value)
+            pattern = value if pattern_type else None if indicator is None else indicator[0]
             if pattern is not None:
+                # A pattern from the event itself (stix2-pattern), or one too long to keep: parsed and checked.
+                built = None if indicator is None or len(pattern) > MAX_PATTERN_LENGTH else Built(indicator[1])
                 first_seen = _seen(attr.get("first_seen"))
+                if first_seen is not None and first_seen.year < 1000:  # STIX timestamps have four-digit years
+                    raise BadValue(f"first_seen {str(attr['first_seen'])[:40]!r} is before the year 1000")
                 made = {
                     "type": "indicator",
                     "id": self._id("indicator", attr_uuid),
@@ -344,7 +356,7 @@ class EventConverter:
                 made["description"] = misp["comment"]
         _put_marking(made, level)
         made["x_misp"] = misp
-        return made
+        return made, built
 
     def _sightings(self, attr: dict[str, Any], target: dict[str, Any], reach: Reach, where: str) -> Iterator[Item]:
         found = attr.get("Sighting")
@@ -570,11 +582,23 @@ def _date(raw: object) -> datetime | None:
 
 
 def _seen(raw: object) -> datetime | None:
-    """MISP first_seen / last_seen (ISO 8601 with an offset, e.g. ``2019-06-12T12:00:00.000000+00:00``)."""
+    """MISP first_seen / last_seen (ISO 8601 with an offset, e.g. ``2019-06-12T12:00:00.000000+00:00``); None when
+    absent or unreadable."""
     if not isinstance(raw, str) or not raw:
         return None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _check_texts(misp: dict[str, Any]) -> None:
+    """Refuse the outside strings STIX validation would refuse (NUL characters, over-long strings), naming the
+    field: the objects the converter builds skip the per-object check (see ``prepare.Built``)."""
+    for key, value in misp.items():
+        for text in value if isinstance(value, list) else (value,):
+            if isinstance(text, str) and ("\x00" in text or len(text) > MAX_STRING):
+                problem = "contains a NUL character" if "\x00" in text else f"is longer than {MAX_STRING:,} characters"
+                raise BadValue(f"the attribute's {key} {problem}")
