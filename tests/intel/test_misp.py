@@ -338,12 +338,15 @@ def test_export_loads_in_pymisp_and_round_trips_values_types_tags_distribution(s
     doc = generated_event(300, seed=3)
     doc["Event"]["Attribute"][0]["Tag"] = [{"name": "tlp:red"}, {"name": "ngân-hàng"}]
     doc["Event"]["Attribute"][1]["distribution"] = "0"
+    doc["Event"]["Attribute"][2]["to_ids"] = False  # an observable: no "modified" of its own
     load(session, a.principal, doc)
     exported = misp.export_event(session, a.principal, doc["Event"]["uuid"])
     original, back = MISPEvent(), MISPEvent()
     original.load(json.dumps(doc))
     back.load(json.dumps(exported))
     assert {_key(x) for x in back.attributes} == {_key(x) for x in original.attributes}
+    stamps = {(x.uuid, x.timestamp) for x in original.attributes}
+    assert {(x.uuid, x.timestamp) for x in back.attributes} == stamps  # kept as "modified", or in x_misp
     assert {(o.uuid, o.name, tuple(sorted(_key(x) for x in o.attributes))) for o in back.objects} == {
         (o.uuid, o.name, tuple(sorted(_key(x) for x in o.attributes))) for o in original.objects
     }

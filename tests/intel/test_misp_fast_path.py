@@ -6,17 +6,21 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from benchmarks.mispgen import event as generated_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from herdsec.identity.visibility import Tlp
 from herdsec.intel import misp, stix
 from herdsec.intel.misp.convert import EventConverter, Item
 from herdsec.intel.misp.vocab import COMPOSITE, PATTERN_TYPES, SIMPLE, BadValue, indicator_of
+from herdsec.intel.prepare import Context, Preparer, stored_time
 from herdsec.ioc.pattern import MAX_PATTERN_LENGTH, indexable, parse
 from tests.factories import make_group, make_member, principal_of
 
@@ -185,3 +189,28 @@ def test_the_fast_path_stores_exactly_what_the_general_path_stores(session: Sess
     assert len(reasons) == 3
     assert any("invalid pattern" in r and "longer than" in r for r in reasons)
     assert any("comment contains a NUL character" in r for r in reasons)
+
+
+@given(
+    st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.sampled_from(["sqlite", "postgresql"]),
+)
+@settings(max_examples=400, deadline=None)
+def test_timestamps_read_by_arithmetic_are_what_the_parser_reads(moment: datetime, dialect: str) -> None:
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    preparer = Preparer(Context(Tlp.AMBER, frozenset(), f"identity--{ORG}", frozenset(), dialect))
+    parsed = stix.parse_timestamp(text)
+    assert parsed is not None
+    assert preparer._millisecond_time(text) == (
+        (parsed - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1),
+        stored_time(dialect, parsed),
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2023-02-29T00:00:00.000Z", "2023-01-01T24:00:00.000Z", "2023-01-01T00:60:00.000Z", "2023-01-01T00:00:60.000Z"],
+)
+def test_impossible_timestamps_are_left_to_the_parser(text: str) -> None:
+    preparer = Preparer(Context(Tlp.AMBER, frozenset(), f"identity--{ORG}", frozenset()))
+    assert preparer._millisecond_time(text) is None and preparer._time(text) is None

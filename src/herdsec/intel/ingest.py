@@ -216,20 +216,21 @@ def ingest_items(
     run.statements = _known_statements(session, actor.org_id)
     preparer = Preparer(_context(run))
     pending: dict[Audience, list[Prepared]] = {}
-    for index, (obj, audience, built) in enumerate(items):
-        run.status.total_count += 1
-        item = preparer(index, obj, built)
-        if type(item) is Refused:
-            run.fail(index, {"id": item.id}, item.reason)
-            continue
-        group = pending.setdefault(audience, [])
-        group.append(item)  # type: ignore[arg-type]
-        if len(group) >= BATCH:
-            run.audience, run.pending = audience, pending.pop(audience)
+    with fewer_collections():
+        for index, (obj, audience, built) in enumerate(items):
+            run.status.total_count += 1
+            item = preparer(index, obj, built)
+            if type(item) is Refused:
+                run.fail(index, {"id": item.id}, item.reason)
+                continue
+            group = pending.setdefault(audience, [])
+            group.append(item)  # type: ignore[arg-type]
+            if len(group) >= BATCH:
+                run.audience, run.pending = audience, pending.pop(audience)
+                _flush(run)
+        for audience, group in pending.items():
+            run.audience, run.pending = audience, group
             _flush(run)
-    for audience, group in pending.items():
-        run.audience, run.pending = audience, group
-        _flush(run)
     _resolve_markings(run)
     return _finish(run, source, default.tlp, "per object")
 
@@ -587,15 +588,30 @@ def _record_tags(run: _Run, rows: list[Prepared]) -> None:
             technique = known.get(target) or own.get(target)
             if technique and source in owned:
                 tags.add((source, "technique", technique))
-    if not tags:
-        return
-    rows_out = [{"stix_id": sid, "kind": kind, "value": value} for sid, kind, value in sorted(tags)]
-    dialect = run.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    run.session.execute(upsert(ObjectTag).on_conflict_do_nothing(), rows_out)
+    if tags:
+        insert_tags(run.session, sorted(tags))
+
+
+def insert_tags(session: Session, tags: list[tuple[str, str, str]]) -> None:
+    """Add (stix id, kind, value) rows to ``object_tags``, those already there left alone; at driver level, one
+    statement (PostgreSQL: the three columns as arrays) or one ``executemany`` (SQLite)."""
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            cursor.execute(
+                "INSERT INTO object_tags (stix_id, kind, value)"
+                " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+                tuple(list(column) for column in zip(*tags, strict=True)),
+            )
+        else:
+            cursor.executemany(
+                "INSERT INTO object_tags (stix_id, kind, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", tags
+            )
+    finally:
+        cursor.close()
 
 
 def _record_stix_sightings(run: _Run, rows: list[Prepared]) -> None:

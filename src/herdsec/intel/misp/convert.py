@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, NoReturn
 
 from herdsec.identity.visibility import TLP2_MARKINGS, Distribution, Tlp
 from herdsec.intel.indicators import NAMESPACE
@@ -65,8 +65,7 @@ TRUE = (True, 1, "1", "true", "True")
 BUILT = Built()  # an object built from checked parts whose values the preparer reads from the object itself
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """One STIX object made from the event, with its reach and where in the event it came from."""
 
     obj: dict[str, Any]
@@ -244,7 +243,8 @@ class EventConverter:
         self._ids[attr_uuid] = made["id"]
         self._refs.append(made["id"])
         yield Item(made, reach, where, attr_uuid, built)
-        yield from self._sightings(attr, made, reach, where)
+        if attr.get("Sighting"):
+            yield from self._sightings(attr, made, reach, where)
 
     def _attribute_reach(self, attr: dict[str, Any], scope: _Scope, where: str, attr_uuid: str) -> Reach:
         raw = attr.get("distribution")
@@ -264,22 +264,21 @@ class EventConverter:
         parent_stamp: datetime,
     ) -> tuple[dict[str, Any], Built | None]:
         """The STIX object of an attribute and what the preparer may take as known (None: check it all)."""
-        tags = tag_names(attr) if attr.get("Tag") else []
-        stamp = _timestamp(attr.get("timestamp")) or parent_stamp
-        to_ids = attr.get("to_ids") in TRUE
-        # Only what differs from the defaults: every property costs at validation and in storage.
-        misp: dict[str, Any] = {
-            "uuid": attr_uuid,
-            "type": misp_type,
-            "value": value,
-            "timestamp": int(stamp.timestamp()),
-        }
+        get = attr.get
+        tags = tag_names(attr) if get("Tag") else []
+        seconds = _seconds(get("timestamp"))
+        if seconds is None:
+            seconds = int(parent_stamp.timestamp())
+        to_ids = get("to_ids") in TRUE
+        # Only what differs from the defaults: every property costs at validation and in storage. The timestamp
+        # is the object's "modified" (kept here only for observables, which have none).
+        misp: dict[str, Any] = {"uuid": attr_uuid, "type": misp_type, "value": value}
         if to_ids:
             misp["to_ids"] = True
         if tags:
             misp["tags"] = tags
         for key in OPTIONAL_FIELDS:
-            found = attr.get(key)
+            found = get(key)
             if found is not None and found != "" and isinstance(found, str | int | bool):
                 misp[key] = found
         _check_texts(misp)  # every outside string the object holds is in x_misp (the value, type, tags, comment…)
@@ -289,7 +288,7 @@ class EventConverter:
             if tags or attr.get("Galaxy")
             else []
         )
-        stamp_text = _fmt(stamp)  # formatted once: created, modified and usually valid_from
+        stamp_text = _second(seconds)  # formatted once: created, modified and usually valid_from
         sdo = {"spec_version": "2.1", "created": stamp_text, "modified": stamp_text}
         made: dict[str, Any] | None = None
         built: Built | None = BUILT
@@ -316,7 +315,7 @@ class EventConverter:
                     "indicator_types": ["malicious-activity"],
                 }
                 until = _seen(attr.get("last_seen"))
-                if until is not None and until > (first_seen or stamp):
+                if until is not None and until > (first_seen or datetime.fromtimestamp(seconds, UTC)):
                     made["valid_until"] = _fmt(until)
         if made is None and misp_type == "vulnerability":
             made = {
@@ -330,6 +329,7 @@ class EventConverter:
             sco = observable_of(misp_type, value)
             if sco is not None:
                 made = {**sco, "id": self._id(sco["type"], attr_uuid), "spec_version": "2.1"}
+                misp["timestamp"] = seconds
         if made is None:
             if misp_type not in MISP_TYPES:
                 self.notices.append(
@@ -561,15 +561,21 @@ def _galaxies(raw: object) -> list[dict[str, Any]]:
 
 def _timestamp(raw: object) -> datetime | None:
     """A MISP timestamp (seconds since the epoch, as a number or a string)."""
+    seconds = _seconds(raw)
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def _seconds(raw: object) -> int | None:
+    """A MISP timestamp's whole seconds since the epoch (before the year 3000), else None."""
     if isinstance(raw, bool):
         return None
     try:
         seconds = int(raw) if isinstance(raw, int | float | str) else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if seconds is None or not 0 < seconds < 32_503_680_000:
         return None
-    return datetime.fromtimestamp(seconds, UTC)
+    return seconds
 
 
 def _date(raw: object) -> datetime | None:
@@ -598,7 +604,15 @@ def _check_texts(misp: dict[str, Any]) -> None:
     """Refuse the outside strings STIX validation would refuse (NUL characters, over-long strings), naming the
     field: the objects the converter builds skip the per-object check (see ``prepare.Built``)."""
     for key, value in misp.items():
-        for text in value if isinstance(value, list) else (value,):
-            if isinstance(text, str) and ("\x00" in text or len(text) > MAX_STRING):
-                problem = "contains a NUL character" if "\x00" in text else f"is longer than {MAX_STRING:,} characters"
-                raise BadValue(f"the attribute's {key} {problem}")
+        if type(value) is str:
+            if "\x00" in value or len(value) > MAX_STRING:
+                _refuse_text(key, value)
+        elif type(value) is list:
+            for text in value:
+                if "\x00" in text or len(text) > MAX_STRING:
+                    _refuse_text(key, text)
+
+
+def _refuse_text(key: str, text: str) -> NoReturn:
+    problem = "contains a NUL character" if "\x00" in text else f"is longer than {MAX_STRING:,} characters"
+    raise BadValue(f"the attribute's {key} {problem}")
