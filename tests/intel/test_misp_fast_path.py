@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from herdsec.identity.visibility import Tlp
 from herdsec.intel import misp, stix
-from herdsec.intel.misp.convert import EventConverter, Item
+from herdsec.intel.indicators import NAMESPACE
+from herdsec.intel.misp.convert import EventConverter, Item, uuid5
 from herdsec.intel.misp.vocab import COMPOSITE, PATTERN_TYPES, SIMPLE, BadValue, indicator_of
 from herdsec.intel.prepare import Context, Preparer, stored_time
 from herdsec.ioc.pattern import MAX_PATTERN_LENGTH, indexable, parse
@@ -214,3 +215,12 @@ def test_timestamps_read_by_arithmetic_are_what_the_parser_reads(moment: datetim
 def test_impossible_timestamps_are_left_to_the_parser(text: str) -> None:
     preparer = Preparer(Context(Tlp.AMBER, frozenset(), f"identity--{ORG}", frozenset()))
     assert preparer._millisecond_time(text) is None and preparer._time(text) is None
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_ids_are_the_uuid5_of_the_organization_and_the_element(element_uuid: str) -> None:
+    converter = EventConverter(org_uuid=ORG, resolve_group=lambda _uuid, _name: None)
+    expected = uuid.uuid5(NAMESPACE, f"misp|{ORG}|{element_uuid.lower()}")
+    assert converter._id("indicator", element_uuid) == f"indicator--{expected}"
+    assert uuid5(element_uuid) == str(uuid.uuid5(NAMESPACE, element_uuid))

@@ -202,6 +202,7 @@ def ingest_items(
     *,
     tlp: str | None = None,
     source: str = "items",
+    size_hint: int | None = None,
 ) -> IngestStatus:
     """Store objects built in memory, each with its own audience (MISP attributes carry their own distribution),
     through the same validation, ownership, idempotence and visibility as a bundle. ``items`` may be a generator:
@@ -216,7 +217,7 @@ def ingest_items(
     run.statements = _known_statements(session, actor.org_id)
     preparer = Preparer(_context(run))
     pending: dict[Audience, list[Prepared]] = {}
-    with fewer_collections():
+    with page_cache_for(session, size_hint), fewer_collections():
         for index, (obj, audience, built) in enumerate(items):
             run.status.total_count += 1
             item = preparer(index, obj, built)

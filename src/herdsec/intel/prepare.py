@@ -192,7 +192,7 @@ class Preparer:
             text = value.value
             rows.append(
                 (
-                    value.type.value,
+                    value.type._value_,  # the enum's text, without the descriptor of ``.value``
                     text,
                     text if len(text) <= KEY_LIMIT else value_key(text),
                     value.problem[:200] if value.problem else None,

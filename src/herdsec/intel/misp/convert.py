@@ -100,6 +100,7 @@ class EventConverter:
     _ids: dict[str, str] = field(default_factory=dict)  # MISP uuid → STIX id
     _refs: list[str] = field(default_factory=list)
     _references: list[tuple[str, str, Reach, Any]] = field(default_factory=list)
+    _hasher: Any = None  # SHA-1 of the namespace and the id prefix, copied for each id
 
     # --- the event --------------------------------------------------------------------------------------------
 
@@ -129,7 +130,12 @@ class EventConverter:
         yield Item(self._report(header, tags, scope, stamp), scope.reach, "Event", self.event_uuid)
 
     def _id(self, stix_type: str, misp_uuid: str) -> str:
-        return f"{stix_type}--{uuid5(f'misp|{self.org_uuid}|{misp_uuid.lower()}')}"
+        """The STIX id of a MISP element: ``uuid5(NAMESPACE, "misp|<organization uuid>|<element uuid>")``."""
+        if self._hasher is None:
+            self._hasher = hashlib.sha1(_NAMESPACE_BYTES + f"misp|{self.org_uuid}|".encode(), usedforsecurity=False)
+        hasher = self._hasher.copy()
+        hasher.update(misp_uuid.lower().encode())
+        return f"{stix_type}--{_uuid5_text(hasher.hexdigest())}"
 
     def _event_reach(self, header: dict[str, Any]) -> Reach:
         raw = header.get("distribution")
@@ -248,7 +254,9 @@ class EventConverter:
 
     def _attribute_reach(self, attr: dict[str, Any], scope: _Scope, where: str, attr_uuid: str) -> Reach:
         raw = attr.get("distribution")
-        number = INHERIT if raw is None else parse_distribution(raw, allow_inherit=True)
+        if raw is None or raw == "5":  # inherit (MISP writes it on most attributes)
+            return scope.reach
+        number = parse_distribution(raw, allow_inherit=True)
         if number == INHERIT:
             return scope.reach
         return self._reach(number, attr, where, attr_uuid).narrowest(scope.reach)
@@ -279,14 +287,13 @@ class EventConverter:
             misp["tags"] = tags
         for key in OPTIONAL_FIELDS:
             found = get(key)
-            if found is not None and found != "" and isinstance(found, str | int | bool):
+            if found is not None and found != "" and isinstance(found, str | int):  # bool is an int
                 misp[key] = found
         _check_texts(misp)  # every outside string the object holds is in x_misp (the value, type, tags, comment…)
-        level = tlp_of_tags(tags) or scope.tlp
+        level = tlp_of_tags(tags) or scope.tlp if tags else scope.tlp
+        galaxies = get("Galaxy")
         techniques = (
-            sorted(set(techniques_of_tags(tags)) | set(techniques_of_galaxies(attr.get("Galaxy"))))
-            if tags or attr.get("Galaxy")
-            else []
+            sorted(set(techniques_of_tags(tags)) | set(techniques_of_galaxies(galaxies))) if tags or galaxies else []
         )
         stamp_text = _second(seconds)  # formatted once: created, modified and usually valid_from
         sdo = {"spec_version": "2.1", "created": stamp_text, "modified": stamp_text}
@@ -500,11 +507,16 @@ class EventConverter:
 
 def uuid5(name: str) -> str:
     """``str(uuid.uuid5(NAMESPACE, name))``, without building UUID objects (this runs once per attribute)."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _uuid5_text(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).hexdigest())
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # RFC 4122 variant bits of the 17th digit
+
+
+def _uuid5_text(sha1_hex: str) -> str:
+    """A version-5 UUID's text from the SHA-1 digest (hex) of its namespace and name."""
+    h = sha1_hex
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 @functools.lru_cache(maxsize=4096)

@@ -35,14 +35,15 @@ class EventDocument:
 
 def read_events(stream: IO[bytes], *, stream_over: int = STREAM_MIN_BYTES) -> Iterator[EventDocument]:
     """The events of a MISP JSON document. Raises InvalidInput for malformed JSON or a document of no event."""
-    size = _size(stream)
+    size = size_of(stream)
     if size is None or size <= stream_over:
         yield from _whole(stream.read())
         return
     yield _streamed(stream)
 
 
-def _size(stream: IO[bytes]) -> int | None:
+def size_of(stream: IO[bytes]) -> int | None:
+    """The bytes left to read in ``stream`` (None when it cannot tell)."""
     try:
         here = stream.tell()
         end = stream.seek(0, io.SEEK_END)
