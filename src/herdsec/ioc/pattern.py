@@ -510,6 +510,7 @@ def _render_path(object_type: str, steps: Iterable[PathStep]) -> str:
 _PATHS: dict[tuple[str, tuple[PathStep, ...]], str] = {}
 _FastPath: TypeAlias = tuple[tuple[PathStep, ...], str]  # a fast-path object path's steps and canonical text
 _FAST_PATHS: dict[str, _FastPath] = {}
+_FastComparison: TypeAlias = tuple[str, _FastPath, str | int, int]  # object type, path, literal, position
 _PATHS_KEPT: Final = 4096
 _PATH_KEPT_LENGTH: Final = 200
 
@@ -851,7 +852,7 @@ _FAST_STEP_RE: Final = re.compile(r"\.(?:([A-Za-z_][A-Za-z0-9_]*)|'([^']*)')")
 # comparisons, with string or unsigned integer literals, joined all by AND (one object type) or all by OR.
 _FAST_COMPARISON: Final = (
     r"([a-z][a-z0-9-]*):([A-Za-z_][A-Za-z0-9_]*)((?:\.(?:[A-Za-z_][A-Za-z0-9_]*|'[^'\\]*'))*)"
-    r" *= *(?:'((?:[^'\\]|\\['\\])*)'|(0|[1-9][0-9]{0,17}))"  # integers of at most 18 digits
+    r" *= *(?:'([^'\\]*(?:\\['\\][^'\\]*)*)'|(0|[1-9][0-9]{0,17}))"  # integers of at most 18 digits
 )
 _FAST_JUNCTION_RE: Final = re.compile(
     rf" *\[ *{_FAST_COMPARISON} +(AND|OR) +{_FAST_COMPARISON}(?: +(AND|OR) +{_FAST_COMPARISON})? *\] *"
@@ -904,8 +905,9 @@ def _known_path(text: str, start: int, end: int, object_type: str, first: str, r
     return known
 
 
-def _fast_junction(text: str) -> tuple[Literal["AND", "OR"], list[Comparison]] | None:
-    """The operator and comparisons of a pattern of the second fast shape (see ``_FAST_JUNCTION_RE``), or None."""
+def _fast_junction(text: str) -> tuple[Literal["AND", "OR"], list[_FastComparison]] | None:
+    """The operator and comparisons (object type, path, value, position) of a pattern of the second fast shape (see
+    ``_FAST_JUNCTION_RE``), or None."""
     match = _FAST_JUNCTION_RE.fullmatch(text)
     if match is None:
         return None
@@ -913,18 +915,17 @@ def _fast_junction(text: str) -> tuple[Literal["AND", "OR"], list[Comparison]] |
     op = groups[5]
     if groups[11] is not None and groups[11] != op:
         return None  # AND and OR mixed: precedence is the general parser's business
-    comparisons = []
+    comparisons: list[_FastComparison] = []
     for base in (0, 6, 12) if groups[12] is not None else (0, 6):
         object_type, first, rest, string, number = groups[base : base + 5]
+        if op == "AND" and comparisons and object_type != comparisons[0][0]:
+            return None  # refused by the general parser, which explains why
         known = _known_path(text, match.start(base + 1), match.end(base + 3), object_type, first, rest)
         if known is None:
             return None
         if string is not None and "\\" in string:
             string = _ESCAPE_RE.sub(r"\1", string)
-        value: Constant = int(number) if string is None else string
-        comparisons.append(Comparison(object_type, known[1], known[0], "=", False, value, match.start(base + 1)))
-    if op == "AND" and any(c.object_type != comparisons[0].object_type for c in comparisons):
-        return None  # refused by the general parser, which explains why
+        comparisons.append((object_type, known, int(number) if string is None else string, match.start(base + 1)))
     return ("AND" if op == "AND" else "OR"), comparisons
 
 
@@ -934,7 +935,8 @@ def _parse_fast(text: str) -> Pattern | None:
         junction = _fast_junction(text)
         if junction is None:
             return None
-        return Pattern(Observation(Junction(junction[0], tuple(junction[1]))), text)
+        operands = tuple(Comparison(t, known[1], known[0], "=", False, v, at) for t, known, v, at in junction[1])
+        return Pattern(Observation(Junction(junction[0], operands)), text)
     object_type, known, value, position = parts
     comparison = Comparison(object_type, known[1], known[0], "=", False, value, position)
     return Pattern(Observation(comparison), text)
@@ -952,7 +954,7 @@ def simple_indexable(text: str) -> list[tuple[str, str]] | None:
     junction = _fast_junction(text)
     if junction is None:
         return None
-    pairs = {(c.object_path, literal_text(c.value)): None for c in junction[1]}  # type: ignore[arg-type]
+    pairs = {(known[1], value if type(value) is str else str(value)): None for _t, known, value, _at in junction[1]}
     return list(pairs)
 
 
