@@ -222,7 +222,7 @@ class EventConverter:
             self._fail(where, None, "an attribute must be a JSON object")
             return
         misp_type, value = attr.get("type"), attr.get("value")
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if type(value) is not str and isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         attr_uuid = attr.get("uuid")
         if not isinstance(attr_uuid, str) or not UUID_RE.match(attr_uuid):
@@ -238,7 +238,8 @@ class EventConverter:
         if not isinstance(value, str) or not value.strip():
             self._fail(where, attr_uuid, "the attribute has no value")
             return
-        if attr.get("deleted") in TRUE:
+        deleted = attr.get("deleted")
+        if deleted is not None and deleted in TRUE:
             return  # soft-deleted in MISP: not shared
         try:
             reach = self._attribute_reach(attr, scope, where, attr_uuid)
@@ -277,7 +278,8 @@ class EventConverter:
         seconds = _seconds(get("timestamp"))
         if seconds is None:
             seconds = int(parent_stamp.timestamp())
-        to_ids = get("to_ids") in TRUE
+        to_ids = get("to_ids")
+        to_ids = to_ids is True or (to_ids is not None and to_ids in TRUE)
         # Only what differs from the defaults: every property costs at validation and in storage. The timestamp
         # is the object's "modified" (kept here only for observables, which have none).
         misp: dict[str, Any] = {"uuid": attr_uuid, "type": misp_type, "value": value}
