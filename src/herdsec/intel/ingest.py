@@ -202,7 +202,6 @@ def ingest_items(
     *,
     tlp: str | None = None,
     source: str = "items",
-    size_hint: int | None = None,
 ) -> IngestStatus:
     """Store objects built in memory, each with its own audience (MISP attributes carry their own distribution),
     through the same validation, ownership, idempotence and visibility as a bundle. ``items`` may be a generator:
@@ -217,7 +216,7 @@ def ingest_items(
     run.statements = _known_statements(session, actor.org_id)
     preparer = Preparer(_context(run))
     pending: dict[Audience, list[Prepared]] = {}
-    with page_cache_for(session, size_hint), fewer_collections():
+    with fewer_collections():
         for index, (obj, audience, built) in enumerate(items):
             run.status.total_count += 1
             item = preparer(index, obj, built)

@@ -15,7 +15,7 @@ from herdsec.identity.logic import name_key
 from herdsec.identity.visibility import Tlp
 from herdsec.intel.ingest import Audience, ingest_items
 from herdsec.intel.misp.convert import EventConverter, Item
-from herdsec.intel.misp.reader import STREAM_MIN_BYTES, read_events, size_of
+from herdsec.intel.misp.reader import STREAM_MIN_BYTES, read_events
 from herdsec.intel.misp.schemas import MispEventStatus, MispImportStatus, MispProblem
 from herdsec.intel.misp.vocab import BadValue, Reach
 from herdsec.intel.models import ObjectTag, Sighting
@@ -49,7 +49,6 @@ def import_events(
     org_uuid = identity.get_org(session, actor.org_id).uuid
     resolve = _group_resolver(session, actor)
     status = MispImportStatus()
-    size = size_of(stream)  # sizes SQLite's page cache for the load
     for document in read_events(stream, stream_over=stream_over):
         converter = EventConverter(org_uuid=org_uuid, resolve_group=resolve, cap=cap)
         event = _import_one(
@@ -62,7 +61,6 @@ def import_events(
             tlp=tlp,
             source=source,
             trust_built=trust_built,
-            size=size,
         )
         status.events.append(event)
         status.total_count += event.total_count
@@ -104,7 +102,6 @@ def _import_one(
     tlp: str | None,
     source: str,
     trust_built: bool,
-    size: int | None = None,
 ) -> MispEventStatus:
     uuid = header.get("uuid") if isinstance(header.get("uuid"), str) else None
     places: list[tuple[str, str | None]] = []
@@ -120,7 +117,7 @@ def _import_one(
             yield item.obj, audience, item.built if trust_built else None
 
     try:
-        ingested = ingest_items(session, actor, items(), tlp=tlp, source=source, size_hint=size)
+        ingested = ingest_items(session, actor, items(), tlp=tlp, source=source)
     except BadValue as exc:
         return MispEventStatus(
             uuid=uuid,

@@ -35,15 +35,14 @@ class EventDocument:
 
 def read_events(stream: IO[bytes], *, stream_over: int = STREAM_MIN_BYTES) -> Iterator[EventDocument]:
     """The events of a MISP JSON document. Raises InvalidInput for malformed JSON or a document of no event."""
-    size = size_of(stream)
+    size = _size(stream)
     if size is None or size <= stream_over:
         yield from _whole(stream.read())
         return
     yield _streamed(stream)
 
 
-def size_of(stream: IO[bytes]) -> int | None:
-    """The bytes left to read in ``stream`` (None when it cannot tell)."""
+def _size(stream: IO[bytes]) -> int | None:
     try:
         here = stream.tell()
         end = stream.seek(0, io.SEEK_END)
