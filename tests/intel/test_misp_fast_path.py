@@ -127,6 +127,8 @@ def _rich_event(group_name: str) -> dict[str, Any]:
             {"to_ids": True, "distribution": "4", "SharingGroup": {"name": group_name}},
         ),
         _attribute("ip-dst", "203.0.113.78", {"to_ids": True, "distribution": "0"}),
+        _attribute("AS", "AS99999999999999999999999", {"to_ids": False}),  # refused (was a crash)
+        _attribute("ip-dst|port", "198.51.100.3|²", {"to_ids": True}),  # refused (was a crash)
     ]
     doc["Event"]["Attribute"].extend(extra)
     return doc
@@ -187,7 +189,9 @@ def test_the_fast_path_stores_exactly_what_the_general_path_stores(session: Sess
     assert any(row[5] for row in fast[0]["observables"]), "a value on a warninglist"
     assert fast == general
     reasons = [reason for _where, _uuid, reason in fast[1]]
-    assert len(reasons) == 3
+    assert len(reasons) == 5
+    assert any("is not an autonomous system number" in r for r in reasons)
+    assert any("is not a number from 0 to 65535" in r for r in reasons)
     assert any("invalid pattern" in r and "longer than" in r for r in reasons)
     assert any("comment contains a NUL character" in r for r in reasons)
 

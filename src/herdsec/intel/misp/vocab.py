@@ -295,7 +295,7 @@ def indicator_of(misp_type: str, value: str) -> tuple[str, tuple[tuple[str, str]
             path = _ip_path(value)
         if misp_type == "AS":
             number = _number(value.strip().upper().removeprefix("AS"))
-            if number is None:
+            if number is None or number > AS_MAX:
                 raise BadValue(f"AS {value[:40]!r} is not an autonomous system number")
             return f"[{path} = {number}]", ((canonical_path(path), str(number)),)
         text = value.strip()
@@ -318,6 +318,9 @@ def indicator_of(misp_type: str, value: str) -> tuple[str, tuple[tuple[str, str]
         pairs = [(canonical_path(path), literal) for path, _written, literal in comparisons]
         return pattern, tuple(dict.fromkeys(pairs))
     return None
+
+
+AS_MAX = 4_294_967_295  # autonomous system numbers have 32 bits
 
 
 def _number(text: str) -> int | None:
@@ -350,7 +353,7 @@ def observable_of(misp_type: str, value: str) -> dict[str, Any] | None:
         return {"type": "file", "hashes": {prop: text}}
     if sco_type == "autonomous-system":
         number = _number(text.upper().removeprefix("AS"))
-        if number is None:
+        if number is None or number > AS_MAX:
             raise BadValue(f"AS {value[:40]!r} is not an autonomous system number")
         return {"type": sco_type, "number": number}
     return {"type": sco_type, prop: text}
