@@ -228,3 +228,15 @@ def test_ids_are_the_uuid5_of_the_organization_and_the_element(element_uuid: str
     expected = uuid.uuid5(NAMESPACE, f"misp|{ORG}|{element_uuid.lower()}")
     assert converter._id("indicator", element_uuid) == f"indicator--{expected}"
     assert uuid5(element_uuid) == str(uuid.uuid5(NAMESPACE, element_uuid))
+
+
+def test_numbers_too_large_to_store_are_refused_by_name() -> None:
+    """The streaming reader (ijson) gives integers of any size; orjson cannot store those beyond 64 bits."""
+    converter = EventConverter(org_uuid=ORG, resolve_group=lambda _uuid, _name: None)
+    header = {"uuid": str(uuid.uuid4()), "info": "big", "timestamp": "1700000000"}
+    big = _attribute("domain", "big.example", {"disable_correlation": 10**30})
+    items = list(converter.convert(header, iter([big]), iter([])))
+    assert [item.obj["type"] for item in items] == ["report"]
+    assert [(f.where, f.uuid, f.reason) for f in converter.failures] == [
+        ("Attribute[0]", big["uuid"], "the attribute's disable_correlation is a number too large to store")
+    ]

@@ -615,8 +615,9 @@ def _seen(raw: object) -> datetime | None:
 
 
 def _check_texts(misp: dict[str, Any]) -> None:
-    """Refuse the outside strings STIX validation would refuse (NUL characters, over-long strings), naming the
-    field: the objects the converter builds skip the per-object check (see ``prepare.Built``)."""
+    """Refuse the outside strings STIX validation would refuse (NUL characters, over-long strings), and numbers
+    JSON storage cannot hold, naming the field: the objects the converter builds skip the per-object check (see
+    ``prepare.Built``)."""
     for key, value in misp.items():
         if type(value) is str:
             if "\x00" in value or len(value) > MAX_STRING:
@@ -625,6 +626,8 @@ def _check_texts(misp: dict[str, Any]) -> None:
             for text in value:
                 if "\x00" in text or len(text) > MAX_STRING:
                     _refuse_text(key, text)
+        elif type(value) is int and not -(2**63) <= value < 2**64:
+            raise BadValue(f"the attribute's {key} is a number too large to store")
 
 
 def _refuse_text(key: str, text: str) -> NoReturn:
