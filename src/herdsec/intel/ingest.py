@@ -589,10 +589,10 @@ def _record_tags(run: _Run, rows: list[Prepared]) -> None:
             if technique and source in owned:
                 tags.add((source, "technique", technique))
     if tags:
-        insert_tags(run.session, sorted(tags))
+        _insert_tags(run.session, sorted(tags))
 
 
-def insert_tags(session: Session, tags: list[tuple[str, str, str]]) -> None:
+def _insert_tags(session: Session, tags: list[tuple[str, str, str]]) -> None:
     """Add (stix id, kind, value) rows to ``object_tags``, those already there left alone; at driver level, one
     statement (PostgreSQL: the three columns as arrays) or one ``executemany`` (SQLite)."""
     connection = session.connection()

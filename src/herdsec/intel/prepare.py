@@ -128,8 +128,9 @@ class Preparer:
         if match is None:
             return None
         day, hour, minute, second, milli = match.groups()
-        days = self._days.get(day, -1)
-        if days == -1:
+        if day in self._days:
+            days = self._days[day]
+        else:
             try:
                 days = (date.fromisoformat(day) - EPOCH_DAY).days
             except ValueError:
