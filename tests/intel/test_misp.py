@@ -338,12 +338,15 @@ def test_export_loads_in_pymisp_and_round_trips_values_types_tags_distribution(s
     doc = generated_event(300, seed=3)
     doc["Event"]["Attribute"][0]["Tag"] = [{"name": "tlp:red"}, {"name": "ngân-hàng"}]
     doc["Event"]["Attribute"][1]["distribution"] = "0"
+    doc["Event"]["Attribute"][2]["to_ids"] = False  # an observable: no "modified" of its own
     load(session, a.principal, doc)
     exported = misp.export_event(session, a.principal, doc["Event"]["uuid"])
     original, back = MISPEvent(), MISPEvent()
     original.load(json.dumps(doc))
     back.load(json.dumps(exported))
     assert {_key(x) for x in back.attributes} == {_key(x) for x in original.attributes}
+    stamps = {(x.uuid, x.timestamp) for x in original.attributes}
+    assert {(x.uuid, x.timestamp) for x in back.attributes} == stamps  # kept as "modified", or in x_misp
     assert {(o.uuid, o.name, tuple(sorted(_key(x) for x in o.attributes))) for o in back.objects} == {
         (o.uuid, o.name, tuple(sorted(_key(x) for x in o.attributes))) for o in original.objects
     }
@@ -473,13 +476,14 @@ def test_lists_of_events_and_element_level_problems(session: Session) -> None:
     assert [e.uuid for e in status.events] == [first["Event"]["uuid"], second["Event"]["uuid"]]
     problems = [(f.where, f.reason) for f in status.events[1].failures]
     assert [where for where, _ in problems] == [
+        "Attribute[0]",
         "Attribute[1]",
         "Attribute[2]",
         "Attribute[3]",
         "Attribute[4]",
-        "Attribute[0]",
     ]
-    assert "is not a MISP distribution" in problems[0][1] and "NUL" in problems[4][1]
+    assert problems[0][1] == "the attribute's value contains a NUL character"
+    assert "is not a MISP distribution" in problems[1][1]
     assert status.failure_count == 5 and status.events[0].failure_count == 0
     bare = load(session, a.principal, [first["Event"]])
     assert bare.events[0].uuid == first["Event"]["uuid"] and bare.stored_count == 0

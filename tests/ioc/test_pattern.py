@@ -518,6 +518,10 @@ fast_shapes = st.builds(
 @settings(max_examples=500, deadline=None)
 @given(fast_shapes)
 def test_fast_path_matches_the_general_parser(text: str) -> None:
+    assert_fast_path_agrees(text)
+
+
+def assert_fast_path_agrees(text: str) -> None:
     try:
         general: Pattern | PatternError = pattern_module._parse_general(text)
     except PatternError as exc:
@@ -533,6 +537,55 @@ def test_fast_path_matches_the_general_parser(text: str) -> None:
         assert result == general
         assert isinstance(result, Pattern)
         assert [c.position for c in result.comparisons()] == [c.position for c in general.comparisons()]
+
+
+_comparison_shapes = st.builds(
+    "{}:{}{}{}={}{}".format,
+    st.sampled_from(["ipv4-addr", "file", "network-traffic", "x-a1", "true", "File"]),
+    st.sampled_from(["value", "hashes", "dst_port", "name", "AND", "'quoted'"]),
+    st.lists(st.sampled_from([".MD5", ".'SHA-1'", ".value", ".OR", "[*]", "[0]"]), max_size=2).map("".join),
+    st.sampled_from(["", " ", "  ", "\t"]),
+    st.sampled_from(["", " ", "  "]),
+    st.text(alphabet="ab1'\\ |", max_size=6).map(_quote)
+    | st.sampled_from(["0", "443", "0443", "-1", "+2", "1.5", "true", "h'ab'", "99999999999999999999", "'x\\y'"]),
+)
+junction_shapes = st.builds(
+    lambda lead, first, joins, trail: f"{lead}[{first}{''.join(op + c for op, c in joins)}]{trail}",
+    st.sampled_from(["", " ", "\n"]),
+    _comparison_shapes,
+    st.lists(
+        st.tuples(st.sampled_from([" AND ", " OR ", "  AND  ", "AND ", " and ", " OR\t"]), _comparison_shapes),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from(["", " ", " AND [a:b = 1]", " WITHIN 5 SECONDS"]),
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(junction_shapes)
+def test_the_junction_fast_path_matches_the_general_parser(text: str) -> None:
+    assert_fast_path_agrees(text)
+    try:
+        general = pattern_module._parse_general(text)
+    except PatternError:
+        assert pattern_module.simple_indexable(text) is None
+        return
+    fast = pattern_module.simple_indexable(text)
+    assert fast is None or fast == indexable(general)
+
+
+def test_the_junction_fast_path_is_taken_for_composite_values() -> None:
+    for text in (
+        "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '1.2.3.4'"
+        " AND network-traffic:dst_port = 443]",
+        "[file:name = 'it\\'s.exe' AND file:hashes.'SHA-1' = 'ab']",
+        "[ipv4-addr:value = '198.51.100.1' OR domain-name:value = 'x.example']",
+    ):
+        assert pattern_module._fast_junction(text) is not None
+        assert pattern_module.simple_indexable(text) == indexable(pattern_module._parse_general(text))
+    assert pattern_module._fast_junction("[file:name = 'a' AND url:value = 'b']") is None  # refused in general
+    assert pattern_module._fast_junction("[a:b = 'x' AND a:c = 'y' OR a:d = 'z']") is None  # precedence
 
 
 def _tokens_or_error(tokenize: Any, text: str) -> object:

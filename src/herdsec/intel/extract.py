@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from herdsec.core.errors import InvalidInput
@@ -25,15 +26,19 @@ def value_key(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
-def values_of(obj: dict[str, Any]) -> list[Value]:
-    """Every indexable value of ``obj`` (deduplicated, in order). Raises ObjectRejected for an invalid pattern."""
+def values_of(obj: dict[str, Any], pairs: Iterable[tuple[str, str]] | None = None) -> list[Value]:
+    """Every indexable value of ``obj`` (deduplicated, in order). Raises ObjectRejected for an invalid pattern.
+
+    ``pairs``, for an indicator the hub built itself, are its pattern's ``indexable(parse(pattern))`` pairs, known
+    by the builder: the pattern is then not parsed again (the values are normalised all the same)."""
     obj_type = obj["type"]
     found: list[Value] = []
     if obj_type == "indicator":
         if obj.get("pattern_type") != "stix":
             return []  # Sigma, YARA, Snort… are kept verbatim, not indexed
-        text = obj["pattern"]
-        pairs = simple_indexable(text) if isinstance(text, str) else None
+        if pairs is None:
+            text = obj["pattern"]
+            pairs = simple_indexable(text) if isinstance(text, str) else None
         if pairs is None:
             try:
                 pairs = indexable(parse(obj["pattern"]))

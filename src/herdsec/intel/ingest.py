@@ -32,6 +32,7 @@ from herdsec.intel.models import ObjectTag, Sighting, StixObject
 from herdsec.intel.prepare import (
     BATCH,
     PRECHECK_MAX_BYTES,
+    Built,
     Context,
     Prepared,
     Preparer,
@@ -197,7 +198,7 @@ def _context(run: _Run) -> Context:
 def ingest_items(
     session: Session,
     actor: Principal,
-    items: Iterable[tuple[dict[str, Any], Audience]],
+    items: Iterable[tuple[dict[str, Any], Audience, Built | None]],
     *,
     tlp: str | None = None,
     source: str = "items",
@@ -205,7 +206,9 @@ def ingest_items(
     """Store objects built in memory, each with its own audience (MISP attributes carry their own distribution),
     through the same validation, ownership, idempotence and visibility as a bundle. ``items`` may be a generator:
     objects are prepared and written in batches, so memory holds one batch per audience, not the whole import.
-    Failure positions count the items from 0. The caller checks sharing-group membership of each audience."""
+    Failure positions count the items from 0. The caller checks sharing-group membership of each audience.
+    An item's :class:`~herdsec.intel.prepare.Built` (None for anything not built by the hub itself from checked
+    parts) says what its builder already knows: such an object skips the per-object STIX check."""
     if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
         raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
     default = Audience.parse(actor, tlp, None)
@@ -213,20 +216,21 @@ def ingest_items(
     run.statements = _known_statements(session, actor.org_id)
     preparer = Preparer(_context(run))
     pending: dict[Audience, list[Prepared]] = {}
-    for index, (obj, audience) in enumerate(items):
-        run.status.total_count += 1
-        item = preparer(index, obj)
-        if type(item) is Refused:
-            run.fail(index, {"id": item.id}, item.reason)
-            continue
-        group = pending.setdefault(audience, [])
-        group.append(item)  # type: ignore[arg-type]
-        if len(group) >= BATCH:
-            run.audience, run.pending = audience, pending.pop(audience)
+    with fewer_collections():
+        for index, (obj, audience, built) in enumerate(items):
+            run.status.total_count += 1
+            item = preparer(index, obj, built)
+            if type(item) is Refused:
+                run.fail(index, {"id": item.id}, item.reason)
+                continue
+            group = pending.setdefault(audience, [])
+            group.append(item)  # type: ignore[arg-type]
+            if len(group) >= BATCH:
+                run.audience, run.pending = audience, pending.pop(audience)
+                _flush(run)
+        for audience, group in pending.items():
+            run.audience, run.pending = audience, group
             _flush(run)
-    for audience, group in pending.items():
-        run.audience, run.pending = audience, group
-        _flush(run)
     _resolve_markings(run)
     return _finish(run, source, default.tlp, "per object")
 
@@ -584,15 +588,30 @@ def _record_tags(run: _Run, rows: list[Prepared]) -> None:
             technique = known.get(target) or own.get(target)
             if technique and source in owned:
                 tags.add((source, "technique", technique))
-    if not tags:
-        return
-    rows_out = [{"stix_id": sid, "kind": kind, "value": value} for sid, kind, value in sorted(tags)]
-    dialect = run.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    run.session.execute(upsert(ObjectTag).on_conflict_do_nothing(), rows_out)
+    if tags:
+        _insert_tags(run.session, sorted(tags))
+
+
+def _insert_tags(session: Session, tags: list[tuple[str, str, str]]) -> None:
+    """Add (stix id, kind, value) rows to ``object_tags``, those already there left alone; at driver level, one
+    statement (PostgreSQL: the three columns as arrays) or one ``executemany`` (SQLite)."""
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            cursor.execute(
+                "INSERT INTO object_tags (stix_id, kind, value)"
+                " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+                tuple(list(column) for column in zip(*tags, strict=True)),
+            )
+        else:
+            cursor.executemany(
+                "INSERT INTO object_tags (stix_id, kind, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", tags
+            )
+    finally:
+        cursor.close()
 
 
 def _record_stix_sightings(run: _Run, rows: list[Prepared]) -> None:

@@ -16,7 +16,7 @@ import re
 import resource
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any, NamedTuple
 
 import ijson  # type: ignore[import-untyped]
@@ -35,6 +35,9 @@ PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this a second process costs more 
 PRECHECK_MAX_BYTES = 64 * 1024 * 1024  # documents read whole for a nesting check (in-process path)
 WORKER_MEMORY = 3 * 1024 * 1024 * 1024  # address-space cap of the reading process
 TIMES_KEPT = 65_536  # parsed timestamps kept by a preparer
+LEVELS_KEPT = 1024  # marking combinations kept by a preparer
+MILLISECOND_RE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z")
+EPOCH_DAY = date(1970, 1, 1)
 
 
 class Prepared(NamedTuple):
@@ -54,6 +57,17 @@ class Prepared(NamedTuple):
     tags: list[tuple[str, str]]  # (kind, value): labels and ATT&CK technique ids the object carries
     technique_link: tuple[str, str] | None  # a relationship's (source id, attack-pattern id)
     unresolved: tuple[str, ...]  # the markings, when one is unknown here (it may be defined later in the bundle)
+
+
+class Built(NamedTuple):
+    """What the hub's own converter (the MISP import) knows of an object it built, handed to the preparer so that
+    nothing is worked out twice. Such an object is valid STIX by construction — its ids, timestamps and structure
+    are made by the converter, which checks every outside string it copies in (and names the element when one is
+    refused) — so the per-object ``stix.check`` is skipped. ``pairs`` are an indicator's pattern's
+    ``indexable(parse(pattern))`` pairs, None for other objects (their values come from the object as usual);
+    the values are normalised and warninglist-checked exactly as on the general path. Never built from input."""
+
+    pairs: tuple[tuple[str, str], ...] | None = None
 
 
 class Refused(NamedTuple):
@@ -83,6 +97,9 @@ class Preparer:
         self.own, self.members = context.own_identity, context.member_identities
         self.dialect = context.dialect
         self._times: dict[str, tuple[int, Any]] = {}  # timestamp text -> (microseconds, stored form)
+        self._days: dict[str, int | None] = {}  # YYYY-MM-DD -> days since the epoch (None: not a date)
+        self._levels: dict[tuple[str, ...], tuple[list[str], Tlp, tuple[str, ...]]] = {}  # by object_marking_refs
+        self._zone = "" if self.dialect == "sqlite" else "+00:00"
 
     def _identity_problem(self, obj: dict[str, Any]) -> str | None:
         return _identity_problem_impl(self.own, self.members, obj)
@@ -93,28 +110,72 @@ class Preparer:
             return None
         known = self._times.get(text)
         if known is None:
-            moment = stix.parse_timestamp(text)
-            if moment is None:
-                return None
-            known = ((moment - EPOCH) // ONE_US, stored_time(self.dialect, moment))
+            known = self._millisecond_time(text) if len(text) == 24 else None
+            if known is None:
+                moment = stix.parse_timestamp(text)
+                if moment is None:
+                    return None
+                known = ((moment - EPOCH) // ONE_US, stored_time(self.dialect, moment))
             if len(self._times) >= TIMES_KEPT:
                 self._times.clear()
             self._times[text] = known
         return known
 
-    def __call__(self, index: int, obj: Any) -> Prepared | Refused:
-        problem = stix.check(obj) or _identity_problem_impl(self.own, self.members, obj)
+    def _millisecond_time(self, text: str) -> tuple[int, Any] | None:
+        """What :meth:`_time` gives for ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (how most producers, and the hub's own
+        converters, write timestamps), by arithmetic: no datetime is built. None for any other text."""
+        match = MILLISECOND_RE.match(text)
+        if match is None:
+            return None
+        day, hour, minute, second, milli = match.groups()
+        if day in self._days:
+            days = self._days[day]
+        else:
+            try:
+                days = (date.fromisoformat(day) - EPOCH_DAY).days
+            except ValueError:
+                days = None
+            if len(self._days) >= TIMES_KEPT:
+                self._days.clear()
+            self._days[day] = days
+        if days is None or int(hour) > 23 or int(minute) > 59 or int(second) > 59:
+            return None  # not a real instant: the general parser says so
+        seconds = days * 86_400 + int(hour) * 3600 + int(minute) * 60 + int(second)
+        return seconds * 1_000_000 + int(milli) * 1000, f"{day} {text[11:19]}.{milli}000{self._zone}"
+
+    def _marking_level(self, refs: list[str]) -> tuple[list[str], Tlp, tuple[str, ...]]:
+        """Normalised markings, TLP and unresolved markings of an object without granular markings (kept:
+        a submission uses a handful of marking combinations)."""
+        key = tuple(refs)
+        known = self._levels.get(key)
+        if known is None:
+            markings = [normalise_marking(m) for m in refs]
+            level = effective_tlp(markings, known_other=self.statements, default=self.default_tlp)
+            known = (markings, level, tuple(markings) if level is Tlp.UNKNOWN else ())
+            if len(self._levels) < LEVELS_KEPT:
+                self._levels[key] = known
+        return known
+
+    def __call__(self, index: int, obj: Any, built: Built | None = None) -> Prepared | Refused:
+        """``obj`` ready to store, or why it is refused. ``built``: the object is the hub's own (see :class:`Built`)."""
+        problem = (None if built is not None else stix.check(obj)) or _identity_problem_impl(
+            self.own, self.members, obj
+        )
         if problem is not None:
             obj_id = obj.get("id") if isinstance(obj, dict) else None
             return Refused(index, obj_id if isinstance(obj_id, str) else None, problem)
         try:
-            values = values_of(obj)
+            values = values_of(obj, None if built is None else built.pairs)
         except ObjectRejected as exc:
             return Refused(index, obj["id"], exc.render())
         obj_type = obj["type"]
         refs = obj.get("object_marking_refs")
         granular = obj.get("granular_markings")
-        if refs or granular:
+        if refs and not granular:
+            markings, level, unresolved = self._marking_level(refs)
+            if markings != refs:
+                obj["object_marking_refs"] = list(markings)
+        elif refs or granular:
             markings = [normalise_marking(m) for m in refs or []]
             if refs and markings != refs:
                 obj["object_marking_refs"] = markings
@@ -132,14 +193,15 @@ class Preparer:
             text = value.value
             rows.append(
                 (
-                    value.type.value,
+                    value.type._value_,  # the enum's text, without the descriptor of ``.value``
                     text,
                     text if len(text) <= KEY_LIMIT else value_key(text),
                     value.problem[:200] if value.problem else None,
                 )
             )
-        modified = self._time(obj.get("modified") or obj.get("created")) or self._epoch
-        created = self._time(obj.get("created"))
+        created_text = obj.get("created")
+        modified = self._time(obj.get("modified") or created_text) or self._epoch
+        created = self._time(created_text)
         return Prepared(
             index,
             obj["id"],

@@ -213,9 +213,9 @@ def _properties_problem(obj: dict[str, Any]) -> str | None:
         if kind == _REF:
             return f"{key} is not a STIX identifier"
         if kind == _REFS:
-            if not isinstance(value, list) or not all(is_identifier(v) for v in value):
+            if not isinstance(value, list) or not all(map(is_identifier, value)):
                 return f"{key} must be a list of STIX identifiers"
-            if any(len(v) > 120 for v in value):
+            if max(map(len, value), default=0) > 120:
                 return f"{key} holds an identifier longer than 120 characters"
         if isinstance(value, dict | list):
             stack.append((value, 2))

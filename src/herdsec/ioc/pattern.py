@@ -508,7 +508,9 @@ def _render_path(object_type: str, steps: Iterable[PathStep]) -> str:
 
 # Rendered object paths: a feed uses a handful of paths over and over.
 _PATHS: dict[tuple[str, tuple[PathStep, ...]], str] = {}
-_FAST_PATHS: dict[str, tuple[tuple[PathStep, ...], str]] = {}
+_FastPath: TypeAlias = tuple[tuple[PathStep, ...], str]  # a fast-path object path's steps and canonical text
+_FAST_PATHS: dict[str, _FastPath] = {}
+_FastComparison: TypeAlias = tuple[str, _FastPath, str | int, int]  # object type, path, literal, position
 _PATHS_KEPT: Final = 4096
 _PATH_KEPT_LENGTH: Final = 200
 
@@ -846,6 +848,15 @@ _FAST_RE: Final = re.compile(
     r" *= *'((?:[^'\\]|\\['\\])*)' *\] *"
 )
 _FAST_STEP_RE: Final = re.compile(r"\.(?:([A-Za-z_][A-Za-z0-9_]*)|'([^']*)')")
+# The next commonest shape (composite values: a file's name and hash, an address and port): two or three such
+# comparisons, with string or unsigned integer literals, joined all by AND (one object type) or all by OR.
+_FAST_COMPARISON: Final = (
+    r"([a-z][a-z0-9-]*):([A-Za-z_][A-Za-z0-9_]*)((?:\.(?:[A-Za-z_][A-Za-z0-9_]*|'[^'\\]*'))*)"
+    r" *= *(?:'([^'\\]*(?:\\['\\][^'\\]*)*)'|(0|[1-9][0-9]{0,17}))"  # integers of at most 18 digits
+)
+_FAST_JUNCTION_RE: Final = re.compile(
+    rf" *\[ *{_FAST_COMPARISON} +(AND|OR) +{_FAST_COMPARISON}(?: +(AND|OR) +{_FAST_COMPARISON})? *\] *"
+)
 
 
 def _fast_path(object_type: str, first: str, rest: str) -> tuple[tuple[PathStep, ...], str] | None:
@@ -874,7 +885,16 @@ def _fast_parts(text: str) -> tuple[str, tuple[tuple[PathStep, ...], str], str, 
     if match is None:
         return None
     object_type, first, rest, value = match.groups()
-    raw = text[match.start(1) : match.end(3)]
+    known = _known_path(text, match.start(1), match.end(3), object_type, first, rest)
+    if known is None:
+        return None
+    if "\\" in value:
+        value = _ESCAPE_RE.sub(r"\1", value)
+    return object_type, known, value, match.start(1)
+
+
+def _known_path(text: str, start: int, end: int, object_type: str, first: str, rest: str) -> _FastPath | None:
+    raw = text[start:end]
     known = _FAST_PATHS.get(raw)
     if known is None:
         known = _fast_path(object_type, first, rest)
@@ -882,27 +902,60 @@ def _fast_parts(text: str) -> tuple[str, tuple[tuple[PathStep, ...], str], str, 
             return None
         if len(_FAST_PATHS) < _PATHS_KEPT and len(raw) <= _PATH_KEPT_LENGTH:
             _FAST_PATHS[raw] = known
-    if "\\" in value:
-        value = _ESCAPE_RE.sub(r"\1", value)
-    return object_type, known, value, match.start(1)
+    return known
+
+
+def _fast_junction(text: str) -> tuple[Literal["AND", "OR"], list[_FastComparison]] | None:
+    """The operator and comparisons (object type, path, value, position) of a pattern of the second fast shape (see
+    ``_FAST_JUNCTION_RE``), or None."""
+    match = _FAST_JUNCTION_RE.fullmatch(text)
+    if match is None:
+        return None
+    groups = match.groups()
+    op = groups[5]
+    if groups[11] is not None and groups[11] != op:
+        return None  # AND and OR mixed: precedence is the general parser's business
+    comparisons: list[_FastComparison] = []
+    for base in (0, 6, 12) if groups[12] is not None else (0, 6):
+        object_type, first, rest, string, number = groups[base : base + 5]
+        if op == "AND" and comparisons and object_type != comparisons[0][0]:
+            return None  # refused by the general parser, which explains why
+        known = _known_path(text, match.start(base + 1), match.end(base + 3), object_type, first, rest)
+        if known is None:
+            return None
+        if string is not None and "\\" in string:
+            string = _ESCAPE_RE.sub(r"\1", string)
+        comparisons.append((object_type, known, int(number) if string is None else string, match.start(base + 1)))
+    return ("AND" if op == "AND" else "OR"), comparisons
 
 
 def _parse_fast(text: str) -> Pattern | None:
     parts = _fast_parts(text)
     if parts is None:
-        return None
+        junction = _fast_junction(text)
+        if junction is None:
+            return None
+        operands = tuple(Comparison(t, known[1], known[0], "=", False, v, at) for t, known, v, at in junction[1])
+        return Pattern(Observation(Junction(junction[0], operands)), text)
     object_type, known, value, position = parts
     comparison = Comparison(object_type, known[1], known[0], "=", False, value, position)
     return Pattern(Observation(comparison), text)
 
 
 def simple_indexable(text: str) -> list[tuple[str, str]] | None:
-    """``indexable(parse(text))`` for a pattern of the commonest shape, ``[type:path = 'literal']``, without building
-    its tree (bulk ingest); None for any other text, which :func:`parse` must then take (and may refuse)."""
+    """``indexable(parse(text))`` for a pattern of the two commonest shapes, ``[type:path = 'literal']`` and two or
+    three such comparisons joined by AND or OR, without building its tree (bulk ingest); None for any other text,
+    which :func:`parse` must then take (and may refuse)."""
     if len(text) > MAX_PATTERN_LENGTH:
         return None
     parts = _fast_parts(text)
-    return None if parts is None else [(parts[1][1], parts[2])]
+    if parts is not None:
+        return [(parts[1][1], parts[2])]
+    junction = _fast_junction(text)
+    if junction is None:
+        return None
+    pairs = {(known[1], value if type(value) is str else str(value)): None for _t, known, value, _at in junction[1]}
+    return list(pairs)
 
 
 def _parse_general(text: str) -> Pattern:

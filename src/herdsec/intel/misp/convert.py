@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, NoReturn
 
 from herdsec.identity.visibility import TLP2_MARKINGS, Distribution, Tlp
 from herdsec.intel.indicators import NAMESPACE
@@ -34,17 +34,19 @@ from herdsec.intel.misp.vocab import (
     Reach,
     as_dict,
     as_list,
+    indicator_of,
     is_tlp_tag,
     observable_of,
     parse_distribution,
-    pattern_of,
     split_composite,
     tag_names,
     techniques_of_galaxies,
     techniques_of_tags,
     tlp_of_tags,
 )
-from herdsec.intel.stix import format_timestamp
+from herdsec.intel.prepare import Built
+from herdsec.intel.stix import MAX_STRING, format_timestamp
+from herdsec.ioc.pattern import MAX_PATTERN_LENGTH
 
 _NAMESPACE_BYTES = NAMESPACE.bytes
 _EPOCH_DAY = date(1970, 1, 1)
@@ -60,16 +62,17 @@ OPTIONAL_FIELDS = (
 )
 SIGHTING_KINDS = {0: "sighting", 1: "false-positive", 2: "expiration"}
 TRUE = (True, 1, "1", "true", "True")
+BUILT = Built()  # an object built from checked parts whose values the preparer reads from the object itself
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """One STIX object made from the event, with its reach and where in the event it came from."""
 
     obj: dict[str, Any]
     reach: Reach
     where: str
     uuid: str | None
+    built: Built | None = None  # what the preparer need not work out again (only for objects built from checked parts)
 
 
 @dataclass(slots=True)
@@ -97,6 +100,7 @@ class EventConverter:
     _ids: dict[str, str] = field(default_factory=dict)  # MISP uuid → STIX id
     _refs: list[str] = field(default_factory=list)
     _references: list[tuple[str, str, Reach, Any]] = field(default_factory=list)
+    _hasher: Any = None  # SHA-1 of the namespace and the id prefix, copied for each id
 
     # --- the event --------------------------------------------------------------------------------------------
 
@@ -126,7 +130,12 @@ class EventConverter:
         yield Item(self._report(header, tags, scope, stamp), scope.reach, "Event", self.event_uuid)
 
     def _id(self, stix_type: str, misp_uuid: str) -> str:
-        return f"{stix_type}--{uuid5(f'misp|{self.org_uuid}|{misp_uuid.lower()}')}"
+        """The STIX id of a MISP element: ``uuid5(NAMESPACE, "misp|<organization uuid>|<element uuid>")``."""
+        if self._hasher is None:
+            self._hasher = hashlib.sha1(_NAMESPACE_BYTES + f"misp|{self.org_uuid}|".encode(), usedforsecurity=False)
+        hasher = self._hasher.copy()
+        hasher.update(misp_uuid.lower().encode())
+        return f"{stix_type}--{_uuid5_text(hasher.hexdigest())}"
 
     def _event_reach(self, header: dict[str, Any]) -> Reach:
         raw = header.get("distribution")
@@ -213,7 +222,7 @@ class EventConverter:
             self._fail(where, None, "an attribute must be a JSON object")
             return
         misp_type, value = attr.get("type"), attr.get("value")
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if type(value) is not str and isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         attr_uuid = attr.get("uuid")
         if not isinstance(attr_uuid, str) or not UUID_RE.match(attr_uuid):
@@ -229,22 +238,26 @@ class EventConverter:
         if not isinstance(value, str) or not value.strip():
             self._fail(where, attr_uuid, "the attribute has no value")
             return
-        if attr.get("deleted") in TRUE:
+        deleted = attr.get("deleted")
+        if deleted is not None and deleted in TRUE:
             return  # soft-deleted in MISP: not shared
         try:
             reach = self._attribute_reach(attr, scope, where, attr_uuid)
-            made = self._attribute_object(attr, attr_uuid, misp_type, value, scope, where, parent_stamp)
+            made, built = self._attribute_object(attr, attr_uuid, misp_type, value, scope, where, parent_stamp)
         except BadValue as exc:
             self._fail(where, attr_uuid, str(exc))
             return
         self._ids[attr_uuid] = made["id"]
         self._refs.append(made["id"])
-        yield Item(made, reach, where, attr_uuid)
-        yield from self._sightings(attr, made, reach, where)
+        yield Item(made, reach, where, attr_uuid, built)
+        if attr.get("Sighting"):
+            yield from self._sightings(attr, made, reach, where)
 
     def _attribute_reach(self, attr: dict[str, Any], scope: _Scope, where: str, attr_uuid: str) -> Reach:
         raw = attr.get("distribution")
-        number = INHERIT if raw is None else parse_distribution(raw, allow_inherit=True)
+        if raw is None or raw == "5":  # inherit (MISP writes it on most attributes)
+            return scope.reach
+        number = parse_distribution(raw, allow_inherit=True)
         if number == INHERIT:
             return scope.reach
         return self._reach(number, attr, where, attr_uuid).narrowest(scope.reach)
@@ -258,41 +271,48 @@ class EventConverter:
         scope: _Scope,
         where: str,
         parent_stamp: datetime,
-    ) -> dict[str, Any]:
-        tags = tag_names(attr) if attr.get("Tag") else []
-        stamp = _timestamp(attr.get("timestamp")) or parent_stamp
-        to_ids = attr.get("to_ids") in TRUE
-        # Only what differs from the defaults: every property costs at validation and in storage.
-        misp: dict[str, Any] = {
-            "uuid": attr_uuid,
-            "type": misp_type,
-            "value": value,
-            "timestamp": int(stamp.timestamp()),
-        }
+    ) -> tuple[dict[str, Any], Built | None]:
+        """The STIX object of an attribute and what the preparer may take as known (None: check it all)."""
+        get = attr.get
+        tags = tag_names(attr) if get("Tag") else []
+        seconds = _seconds(get("timestamp"))
+        if seconds is None:
+            seconds = int(parent_stamp.timestamp())
+        to_ids = get("to_ids")
+        to_ids = to_ids is True or (to_ids is not None and to_ids in TRUE)
+        # Only what differs from the defaults: every property costs at validation and in storage. The timestamp
+        # is the object's "modified" (kept here only for observables, which have none).
+        misp: dict[str, Any] = {"uuid": attr_uuid, "type": misp_type, "value": value}
         if to_ids:
             misp["to_ids"] = True
         if tags:
             misp["tags"] = tags
         for key in OPTIONAL_FIELDS:
-            found = attr.get(key)
-            if found is not None and found != "" and isinstance(found, str | int | bool):
+            found = get(key)
+            if found is not None and found != "" and isinstance(found, str | int):  # bool is an int
                 misp[key] = found
-        level = tlp_of_tags(tags) or scope.tlp
+        _check_texts(misp)  # every outside string the object holds is in x_misp (the value, type, tags, comment…)
+        level = tlp_of_tags(tags) or scope.tlp if tags else scope.tlp
+        galaxies = get("Galaxy")
         techniques = (
-            sorted(set(techniques_of_tags(tags)) | set(techniques_of_galaxies(attr.get("Galaxy"))))
-            if tags or attr.get("Galaxy")
-            else []
+            sorted(set(techniques_of_tags(tags)) | set(techniques_of_galaxies(galaxies))) if tags or galaxies else []
         )
-        stamp_text = _fmt(stamp)  # formatted once: created, modified and usually valid_from
+        stamp_text = _second(seconds)  # formatted once: created, modified and usually valid_from
         sdo = {"spec_version": "2.1", "created": stamp_text, "modified": stamp_text}
         made: dict[str, Any] | None = None
+        built: Built | None = BUILT
         if misp_type in COMPOSITE:
             split_composite(misp_type, value)  # a broken composite value is refused whatever the flags
         if to_ids:
             pattern_type = PATTERN_TYPES.get(misp_type)
-            pattern = value if pattern_type else pattern_of(misp_type, value)
+            indicator = None if pattern_type else indicator_of(misp_type, value)
+            pattern = value if pattern_type else None if indicator is None else indicator[0]
             if pattern is not None:
+                # A pattern from the event itself (stix2-pattern), or one too long to keep: parsed and checked.
+                built = None if indicator is None or len(pattern) > MAX_PATTERN_LENGTH else Built(indicator[1])
                 first_seen = _seen(attr.get("first_seen"))
+                if first_seen is not None and first_seen.year < 1000:  # STIX timestamps have four-digit years
+                    raise BadValue(f"first_seen {str(attr['first_seen'])[:40]!r} is before the year 1000")
                 made = {
                     "type": "indicator",
                     "id": self._id("indicator", attr_uuid),
@@ -304,7 +324,7 @@ class EventConverter:
                     "indicator_types": ["malicious-activity"],
                 }
                 until = _seen(attr.get("last_seen"))
-                if until is not None and until > (first_seen or stamp):
+                if until is not None and until > (first_seen or datetime.fromtimestamp(seconds, UTC)):
                     made["valid_until"] = _fmt(until)
         if made is None and misp_type == "vulnerability":
             made = {
@@ -318,6 +338,7 @@ class EventConverter:
             sco = observable_of(misp_type, value)
             if sco is not None:
                 made = {**sco, "id": self._id(sco["type"], attr_uuid), "spec_version": "2.1"}
+                misp["timestamp"] = seconds
         if made is None:
             if misp_type not in MISP_TYPES:
                 self.notices.append(
@@ -344,7 +365,7 @@ class EventConverter:
                 made["description"] = misp["comment"]
         _put_marking(made, level)
         made["x_misp"] = misp
-        return made
+        return made, built
 
     def _sightings(self, attr: dict[str, Any], target: dict[str, Any], reach: Reach, where: str) -> Iterator[Item]:
         found = attr.get("Sighting")
@@ -488,11 +509,16 @@ class EventConverter:
 
 def uuid5(name: str) -> str:
     """``str(uuid.uuid5(NAMESPACE, name))``, without building UUID objects (this runs once per attribute)."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _uuid5_text(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).hexdigest())
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # RFC 4122 variant bits of the 17th digit
+
+
+def _uuid5_text(sha1_hex: str) -> str:
+    """A version-5 UUID's text from the SHA-1 digest (hex) of its namespace and name."""
+    h = sha1_hex
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -549,15 +575,21 @@ def _galaxies(raw: object) -> list[dict[str, Any]]:
 
 def _timestamp(raw: object) -> datetime | None:
     """A MISP timestamp (seconds since the epoch, as a number or a string)."""
+    seconds = _seconds(raw)
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def _seconds(raw: object) -> int | None:
+    """A MISP timestamp's whole seconds since the epoch (before the year 3000), else None."""
     if isinstance(raw, bool):
         return None
     try:
         seconds = int(raw) if isinstance(raw, int | float | str) else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if seconds is None or not 0 < seconds < 32_503_680_000:
         return None
-    return datetime.fromtimestamp(seconds, UTC)
+    return seconds
 
 
 def _date(raw: object) -> datetime | None:
@@ -570,11 +602,34 @@ def _date(raw: object) -> datetime | None:
 
 
 def _seen(raw: object) -> datetime | None:
-    """MISP first_seen / last_seen (ISO 8601 with an offset, e.g. ``2019-06-12T12:00:00.000000+00:00``)."""
+    """MISP first_seen / last_seen (ISO 8601 with an offset, e.g. ``2019-06-12T12:00:00.000000+00:00``); None when
+    absent or unreadable."""
     if not isinstance(raw, str) or not raw:
         return None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _check_texts(misp: dict[str, Any]) -> None:
+    """Refuse the outside strings STIX validation would refuse (NUL characters, over-long strings), and numbers
+    JSON storage cannot hold, naming the field: the objects the converter builds skip the per-object check (see
+    ``prepare.Built``)."""
+    for key, value in misp.items():
+        if type(value) is str:
+            if "\x00" in value or len(value) > MAX_STRING:
+                _refuse_text(key, value)
+        elif type(value) is list:
+            for text in value:
+                if "\x00" in text or len(text) > MAX_STRING:
+                    _refuse_text(key, text)
+        elif type(value) is int and not -(2**63) <= value < 2**64:
+            raise BadValue(f"the attribute's {key} is a number too large to store")
+
+
+def _refuse_text(key: str, text: str) -> NoReturn:
+    problem = "contains a NUL character" if "\x00" in text else f"is longer than {MAX_STRING:,} characters"
+    raise BadValue(f"the attribute's {key} {problem}")

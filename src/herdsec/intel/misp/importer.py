@@ -19,6 +19,7 @@ from herdsec.intel.misp.reader import STREAM_MIN_BYTES, read_events
 from herdsec.intel.misp.schemas import MispEventStatus, MispImportStatus, MispProblem
 from herdsec.intel.misp.vocab import BadValue, Reach
 from herdsec.intel.models import ObjectTag, Sighting
+from herdsec.intel.prepare import Built
 
 MAX_PROBLEMS_LISTED = 10_000
 EVENT_TAG = "misp-event"  # object_tags kind: the MISP uuid of a stored report, to find it again for export
@@ -33,12 +34,15 @@ def import_events(
     distribution: str | None = None,
     source: str = "misp",
     stream_over: int = STREAM_MIN_BYTES,
+    trust_built: bool = True,
 ) -> MispImportStatus:
     """Store the MISP events of a JSON document as ``actor``'s organization.
 
     ``tlp`` applies to events without a ``tlp:*`` tag (default amber). ``distribution``, when given, caps how far
     the events may go (they keep their own distribution when it is narrower); without it each event's own MISP
-    distribution applies (community when it has none)."""
+    distribution applies (community when it has none). ``trust_built=False`` sends every object through the general
+    per-object checks and pattern parsing, as a bundle's objects are (the reference the tests hold the converter's
+    fast path to)."""
     if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
         raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
     cap = _cap(actor, distribution)
@@ -48,7 +52,15 @@ def import_events(
     for document in read_events(stream, stream_over=stream_over):
         converter = EventConverter(org_uuid=org_uuid, resolve_group=resolve, cap=cap)
         event = _import_one(
-            session, actor, converter, document.header, document.attributes, document.objects, tlp=tlp, source=source
+            session,
+            actor,
+            converter,
+            document.header,
+            document.attributes,
+            document.objects,
+            tlp=tlp,
+            source=source,
+            trust_built=trust_built,
         )
         status.events.append(event)
         status.total_count += event.total_count
@@ -89,19 +101,20 @@ def _import_one(
     *,
     tlp: str | None,
     source: str,
+    trust_built: bool,
 ) -> MispEventStatus:
     uuid = header.get("uuid") if isinstance(header.get("uuid"), str) else None
     places: list[tuple[str, str | None]] = []
 
     audiences: dict[Reach, Audience] = {}  # one per reach: the ingest groups its batches by audience
 
-    def items() -> Iterator[tuple[dict[str, Any], Audience]]:
+    def items() -> Iterator[tuple[dict[str, Any], Audience, Built | None]]:
         for item in converter.convert(header, attributes, objects):
             places.append((item.where, item.uuid))
             audience = audiences.get(item.reach)
             if audience is None:
                 audience = audiences[item.reach] = _audience(item)
-            yield item.obj, audience
+            yield item.obj, audience, item.built if trust_built else None
 
     try:
         ingested = ingest_items(session, actor, items(), tlp=tlp, source=source)

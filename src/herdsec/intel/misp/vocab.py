@@ -3,11 +3,13 @@ distribution levels and ATT&CK galaxy clusters (pure rules: no session, no I/O).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from herdsec.identity.visibility import Distribution, Tlp
+from herdsec.ioc.pattern import parse
 
 # Every attribute type MISP defines (its describeTypes vocabulary, "named pipe" written with an underscore here).
 # A type outside this list is unknown: kept as text and reported. Types listed here but not mapped below are
@@ -258,7 +260,7 @@ def split_composite(misp_type: str, value: str) -> list[str]:
     if len(parts) != 2 or not all(p.strip() for p in parts):
         raise BadValue(f"a {misp_type} value must have 2 non-empty parts separated by '|', not {value[:100]!r}")
     parts = [p.strip() for p in parts]
-    if misp_type.endswith("|port") and not (parts[1].isdigit() and int(parts[1]) <= 65535):
+    if misp_type.endswith("|port") and not ((port := _number(parts[1])) is not None and port <= 65535):
         raise BadValue(f"the port {parts[1][:20]!r} of a {misp_type} value is not a number from 0 to 65535")
     return parts
 
@@ -271,31 +273,59 @@ def _ip_path(value: str) -> str:
     return "ipv6-addr:value" if ":" in value else "ipv4-addr:value"
 
 
+@functools.lru_cache(maxsize=256)
+def canonical_path(path: str) -> str:
+    """An object path as the pattern parser writes it (the form the value index is keyed by)."""
+    return parse(f"[{path} = 'x']").comparisons()[0].object_path
+
+
 def pattern_of(misp_type: str, value: str) -> str | None:
     """The STIX pattern of an IDS attribute; None for types no pattern expresses. Raises BadValue."""
+    made = indicator_of(misp_type, value)
+    return None if made is None else made[0]
+
+
+def indicator_of(misp_type: str, value: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """The STIX pattern of an IDS attribute and the (object path, literal) pairs it indexes — exactly what
+    ``indexable(parse(pattern))`` finds (the tests hold both to it); None for types no pattern expresses.
+    Raises BadValue."""
     if misp_type in SIMPLE:
         path = SIMPLE[misp_type][0]
         if path == IP:
             path = _ip_path(value)
         if misp_type == "AS":
-            number = value.strip().upper().removeprefix("AS")
-            if not number.isdigit():
+            number = _number(value.strip().upper().removeprefix("AS"))
+            if number is None or number > AS_MAX:
                 raise BadValue(f"AS {value[:40]!r} is not an autonomous system number")
-            return f"[{path} = {int(number)}]"
-        if "/" in value and path.startswith("ipv"):
-            return f"[{path} ISSUBSET {quote(value.strip())}]"
-        return f"[{path} = {quote(value.strip())}]"
+            return f"[{path} = {number}]", ((canonical_path(path), str(number)),)
+        text = value.strip()
+        operator = "ISSUBSET" if "/" in value and path.startswith("ipv") else "="
+        return f"[{path} {operator} {quote(text)}]", ((canonical_path(path), text),)
     if misp_type in COMPOSITE:
         first, second = split_composite(misp_type, value)
         left, right = COMPOSITE[misp_type]
-        comparisons = []
+        comparisons: list[tuple[str, str, str]] = []  # (path, the literal as written, its value)
         if left.startswith("network-traffic:"):
             kind = "domain-name" if misp_type.startswith("hostname") else _ip_path(first).split(":")[0]
-            comparisons.append(f"{left.replace('.value', '.type')} = {quote(kind)}")
-        comparisons.append(f"{left} = {quote(first)}")
-        comparisons.append(f"{right} = {int(second)}" if right.endswith("_port") else f"{right} = {quote(second)}")
-        return "[" + " AND ".join(comparisons) + "]"
+            comparisons.append((left.replace(".value", ".type"), quote(kind), kind))
+        comparisons.append((left, quote(first), first))
+        if right.endswith("_port"):
+            port = str(int(second))
+            comparisons.append((right, port, port))
+        else:
+            comparisons.append((right, quote(second), second))
+        pattern = "[" + " AND ".join(f"{path} = {written}" for path, written, _literal in comparisons) + "]"
+        pairs = [(canonical_path(path), literal) for path, _written, literal in comparisons]
+        return pattern, tuple(dict.fromkeys(pairs))
     return None
+
+
+AS_MAX = 4_294_967_295  # autonomous system numbers have 32 bits
+
+
+def _number(text: str) -> int | None:
+    """A non-negative decimal integer written in ASCII digits, else None."""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def observable_of(misp_type: str, value: str) -> dict[str, Any] | None:
@@ -322,8 +352,8 @@ def observable_of(misp_type: str, value: str) -> dict[str, Any] | None:
     if sco_type == "file" and prop != "name":
         return {"type": "file", "hashes": {prop: text}}
     if sco_type == "autonomous-system":
-        number = text.upper().removeprefix("AS")
-        if not number.isdigit():
+        number = _number(text.upper().removeprefix("AS"))
+        if number is None or number > AS_MAX:
             raise BadValue(f"AS {value[:40]!r} is not an autonomous system number")
-        return {"type": sco_type, "number": int(number)}
+        return {"type": sco_type, "number": number}
     return {"type": sco_type, prop: text}
