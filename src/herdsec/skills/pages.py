@@ -672,7 +672,10 @@ def market_page(request: Request, me: Member, province: str = "", sector: str = 
     roles = sorted({c.role for c in cells})
     provinces = sorted({c.province for c in cells})
     grid = {(c.role, c.province): c for c in cells}
-    peak = max((abs(c.gap) for c in cells), default=1.0) or 1.0
+    # Shortages and surpluses are shaded on their own scales, so that a few large surpluses (a big programme)
+    # do not wash out every shortage.
+    peak_up = max((c.gap for c in cells if c.gap > 0), default=1.0)
+    peak_down = max((-c.gap for c in cells if c.gap < 0), default=1.0)
     return _page(
         request,
         "skills/market.html",
@@ -682,7 +685,8 @@ def market_page(request: Request, me: Member, province: str = "", sector: str = 
         provinces=provinces,
         grid=grid,
         names=names,
-        peak=peak,
+        peak_up=peak_up,
+        peak_down=peak_down,
         number=number,
         choices={"province": provinces_known, "sector": sectors_known},
         filtered=any(filters.values()),
