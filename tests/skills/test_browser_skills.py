@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser_server import BANK_ADMIN
 from tests.test_browser import (
@@ -33,6 +35,8 @@ PAGES = (
     "/skills/market",
     "/skills/team",
     "/skills/statements/K0001",
+    "/skills/glossary",
+    "/skills/roles/ECSF-03",
 )
 
 
@@ -126,3 +130,110 @@ def test_the_programme_edit_form_passes_basic_accessibility_checks(desktop: Brow
         page.locator("main a[href$='/edit']").click()
     expect(page.locator("main textarea[name=courses]")).to_contain_text("|")
     assert page.evaluate(A11Y_SCRIPT) == []
+
+
+# The words each story expects, per language (the demo's Vietnamese names and the NIST English ones).
+WORDS = {
+    "vi": {
+        "category": "Bảo vệ và Phòng thủ",
+        "defender": "Phòng thủ an ninh mạng",
+        "train": "đào tạo",
+        "closest": "gần nhất trong đội: Phòng thủ an ninh mạng",
+        "shared": "chỉ được tính một lần",
+        "pentester": "Chuyên viên kiểm thử xâm nhập",
+        "vuln": "Phân tích lỗ hổng",
+        "counterparts": "qua các vai trò NICE tương ứng",
+        "narrower": "hẹp hơn",
+    },
+    "en": {
+        "category": "PROTECTION and DEFENSE",
+        "defender": "Defensive Cybersecurity",
+        "train": "train",
+        "closest": "closest in the team: Defensive Cybersecurity",
+        "shared": "counts once",
+        "pentester": "Penetration Tester",
+        "vuln": "Vulnerability Analysis",
+        "counterparts": "through its NICE counterparts",
+        "narrower": "narrower",
+    },
+}
+
+
+def _in_language(page: Page, code: str) -> None:
+    page.goto("/skills")
+    if page.locator("html").get_attribute("lang") != code:
+        choose_language(page, code)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_an_employer_sees_its_team_coverage_per_category_with_hire_or_train_advice(
+    desktop: BrowserContext, lang: str
+) -> None:
+    words = WORDS[lang]
+    page = desktop.new_page()
+    log_in(page, BANK_ADMIN)
+    _in_language(page, lang)
+    page.goto("/skills/team")
+    form = page.locator("main form[action='/skills/team']")
+    expect(form.locator("th[scope=rowgroup]").first).to_be_visible()  # the roles come grouped by category
+    expect(form).to_contain_text(words["category"])
+    form.locator("input[name='have:PD-WRL-001']").fill("2")
+    form.locator("input[name=need][value='PD-WRL-003']").check()
+    form.locator("input[name=need][value='PD-WRL-001']").check()
+    form.locator("input[name=need][value='OG-WRL-002']").check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    main = page.locator("main")
+    summary, needed = main.locator("table").nth(0), main.locator("table").nth(1)
+    expect(main).to_contain_text(words["shared"])
+    expect(summary.locator("a[href='/skills#PD']")).to_have_text(words["category"])
+    response = needed.locator("tr", has=page.locator("a[href='/skills/roles/PD-WRL-003']"))
+    expect(response).to_contain_text(words["category"])
+    expect(response).to_contain_text(words["train"])
+    expect(response).to_contain_text(words["closest"])
+    defender = needed.locator("tr", has=page.locator("a[href='/skills/roles/PD-WRL-001']"))
+    expect(defender).to_contain_text("100.0 %")
+    # the headcount and choices stay in the form for the next try
+    expect(form.locator("input[name='have:PD-WRL-001']")).to_have_value("2")
+    expect(form.locator("input[name=need][value='OG-WRL-002']")).to_be_checked()
+    with page.expect_navigation():
+        response.locator("a[href='/skills/me?target=PD-WRL-003']").click()
+    expect(page.locator("main form input[name=target]").first).to_have_value("PD-WRL-003")
+    assert page.evaluate(A11Y_SCRIPT) == []
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_ecsf_profile_crosswalk_and_nice_role_link_to_each_other(desktop: BrowserContext, lang: str) -> None:
+    words = WORDS[lang]
+    page = desktop.new_page()
+    _in_language(page, lang)
+    with page.expect_navigation():
+        page.locator("main a[href='/skills/roles/ECSF-12']").click()
+    expect(page.locator("main h1")).to_contain_text(words["pentester"])
+    expect(page.locator("main")).to_contain_text(words["counterparts"])
+    counterpart = page.locator("main table").first.locator("tr", has=page.locator("a[href='/skills/roles/PD-WRL-007']"))
+    expect(counterpart).to_contain_text(words["narrower"])
+    expect(counterpart.locator("td").nth(2)).to_have_text(re.compile(r"^\d+$"))  # its job postings, counted
+    with page.expect_navigation():
+        page.locator("main a[href='/skills/crosswalk']").last.click()
+    row = page.locator("main table tr", has=page.locator("a[href='/skills/roles/ECSF-12']")).last
+    expect(row).to_contain_text(words["vuln"])
+    with page.expect_navigation():
+        row.locator("a[href='/skills/roles/PD-WRL-007']").click()
+    expect(page.locator("main h1")).to_contain_text("PD-WRL-007")
+    expect(page.locator("main a[href='/skills#PD']")).to_have_text(words["category"])
+    expect(page.locator("main a[href='/skills/roles/ECSF-12']")).to_have_text(words["pentester"])
+    with page.expect_navigation():
+        page.locator("main a[href^='/skills/statements/']").first.click()
+    expect(page.locator("main h1")).to_be_visible()
+    page.go_back()
+    with page.expect_navigation():
+        page.locator("main a[href='/skills/glossary']").first.click()
+    page.locator("main input[name=q]").fill("lo hong")
+    with page.expect_navigation():
+        page.locator("main form[role=search] button[type=submit]").click()
+    term = page.locator("main table a", has_text="lỗ hổng").first
+    expect(term).to_be_visible()
+    with page.expect_navigation():
+        term.click()
+    expect(page.locator("main table tbody tr").first.locator("a[href^='/skills/roles/']").first).to_be_visible()

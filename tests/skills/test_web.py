@@ -177,8 +177,14 @@ def test_programme_me_market_and_team_forms(client: TestClient, session: Session
     assert market.status_code == 200 and market.text.startswith("role,")
     assert client.get("/skills/market", params={"since": "yesterday"}).status_code == 422
     team = client.post("/skills/team", data={"csrf_token": token, "have:IO-WRL-005": "2", "need": "PD-WRL-001"})
-    assert team.status_code == 200 and "PD-WRL-001" in team.text and "<td>PD</td>" in team.text
+    assert team.status_code == 200 and "PD-WRL-001" in team.text
+    assert "<td>PROTECTION and DEFENSE</td>" in team.text  # the category's name, not its code
+    near = client.post("/skills/team", data={"csrf_token": token, "have:PD-WRL-001": "1", "need": "PD-WRL-003"})
+    assert "closest in the team: Defensive Cybersecurity" in near.text  # the closest role's name, not its code
     assert client.post("/skills/team", data={"csrf_token": token}).status_code == 422
+    # A headcount that is not a whole number is refused by role, not silently dropped.
+    typo = client.post("/skills/team", data={"csrf_token": token, "have:IO-WRL-005": "2 người", "need": "PD-WRL-001"})
+    assert typo.status_code == 422 and "IO-WRL-005" in typo.text and 'value="2 người"' in typo.text
 
 
 def test_the_catalogue_and_the_personal_path_are_public(client: TestClient) -> None:
@@ -206,3 +212,23 @@ def test_a_posting_file_over_the_form_limit_is_an_upload(client: TestClient, ses
         files={"file": ("p.jsonl", io.BytesIO(lines), "application/json")},
     )
     assert sent.status_code == 200 and sent.text.count("<section") == 120
+
+
+def test_the_glossary_page_finds_a_term_without_accents_and_links_to_its_statements(client: TestClient) -> None:
+    page = client.get("/skills/glossary", params={"q": "ung cuu su co"}, headers=HTML)
+    assert page.status_code == 200 and "ứng cứu sự cố" in page.text and "incident response" in page.text
+    assert "/skills/search?q=%E1%BB%A9ng%20c%E1%BB%A9u%20s%E1%BB%B1%20c%E1%BB%91" in page.text
+    assert "tường lửa" not in page.text  # filtered
+    english = client.get("/skills/glossary", params={"q": "firewall"}, headers=HTML)
+    assert "tường lửa" in english.text
+
+
+def test_an_ecsf_profile_shows_its_nice_counterparts_and_a_role_its_statements_and_path(client: TestClient) -> None:
+    ecsf = client.get("/skills/roles/ECSF-12", headers=HTML)
+    assert ecsf.status_code == 200 and "In the hub, through its NICE counterparts" in ecsf.text
+    assert 'href="/skills/roles/PD-WRL-007"' in ecsf.text and 'href="/skills/crosswalk"' in ecsf.text
+    nice = client.get("/skills/roles/PD-WRL-007", headers=HTML)
+    assert 'href="/skills/me?target=PD-WRL-007"' in nice.text and 'href="/skills#PD"' in nice.text
+    assert 'href="/skills/statements/' in nice.text and 'href="/skills/roles/ECSF-12"' in nice.text
+    index = client.get("/skills", headers=HTML)
+    assert '<section id="PD">' in index.text and 'href="/skills/glossary"' in index.text

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from herdsec.core.errors import InvalidInput, PermissionDenied
 from herdsec.skills import market, programmes
-from herdsec.skills.coverage import role_coverage, shortest_path, team_coverage
+from herdsec.skills.coverage import role_coverage, shortest_path, team_by_category, team_coverage
 from herdsec.skills.schemas import CourseIn, PostingIn, ProfileIn, ProgrammeIn, TeamIn
 from tests.factories import make_member
 
@@ -47,6 +47,17 @@ def test_team_coverage_advises_hire_or_train() -> None:
     advice = {line.code: (line.advice, line.share) for line in lines}
     assert advice == {"A": ("hire", 0.25), "B": ("covered", 1.0), "C": ("hire", 0.0)}
     assert lines[0].tasks == (0, 1) and lines[0].knowledge_skills == (1, 3)
+
+
+def test_team_by_category_counts_a_statement_two_needed_roles_share_once() -> None:
+    # A and B (both PD) share K2; the team holds C only, then B.
+    summary = team_by_category(["A", "B", "C"], {"C": 1}, ROLES, KINDS, {"A": "PD", "B": "PD", "C": "IO"})
+    assert [(c.category, c.tasks, c.knowledge_skills) for c in summary] == [
+        ("IO", (1, 1), (2, 2)),
+        ("PD", (0, 2), (0, 3)),  # T1, T2; K1, S1, K2 (K2 once, not twice)
+    ]
+    with_b = team_by_category(["A", "B"], {"B": 2, "A": 0}, ROLES, KINDS, {"A": "PD", "B": "PD"})
+    assert [(c.category, c.tasks, c.knowledge_skills) for c in with_b] == [("PD", (1, 2), (1, 3))]
 
 
 PROGRAMME = ProgrammeIn(
@@ -150,6 +161,10 @@ def test_market_sets_demand_against_supply_and_exports_csv(session: Session) -> 
     assert market.demand_by(session, "sector")["PD-WRL-007"] == {"Banking": 2}
     with pytest.raises(InvalidInput, match="sector or month"):
         market.demand_by(session, "colour")
+    # The breakdowns follow the page's filters, as the heatmap does.
+    assert market.demand_by(session, "month", since=date(2026, 9, 15))["PD-WRL-007"] == {"2026-10": 1}
+    assert market.demand_by(session, "sector", sector="Retail") == {}
+    assert market.choices(session) == (["Hà Nội", "Đà Nẵng"], ["Banking"])
 
 
 def test_team_service_checks_roles(session: Session) -> None:
@@ -157,6 +172,16 @@ def test_team_service_checks_roles(session: Session) -> None:
     assert next(line.advice for line in lines) == "covered" and lines[1].advice in ("train", "hire")
     with pytest.raises(InvalidInput, match="unknown work role"):
         market.team(session, TeamIn(team={}, needed=["ZZ"]))
+    shared = set(programmes.role_map(session)["PD-WRL-001"]) & set(programmes.role_map(session)["PD-WRL-003"])
+    assert shared  # the two roles share statements: the category counts them once
+    data = TeamIn(team={"IO-WRL-005": 1}, needed=["PD-WRL-001", "PD-WRL-003"])
+    (pd,) = market.team_categories(session, data)
+    lines = market.team(session, data)
+    assert pd.category == "PD"
+    assert pd.tasks[1] + pd.knowledge_skills[1] == len(
+        set(programmes.role_map(session)["PD-WRL-001"]) | set(programmes.role_map(session)["PD-WRL-003"])
+    )
+    assert pd.tasks[1] + pd.knowledge_skills[1] < sum(x.tasks[1] + x.knowledge_skills[1] for x in lines)
 
 
 def test_courses_from_a_spreadsheet_export() -> None:

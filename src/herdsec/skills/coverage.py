@@ -131,3 +131,37 @@ def team_coverage(
             )
         )
     return lines
+
+
+@dataclass(frozen=True)
+class TeamCategory:
+    """One category of the needed roles: its distinct tasks, and its distinct knowledge and skill statements, that
+    the team covers (covered, total). A statement two needed roles share counts once."""
+
+    category: str
+    tasks: tuple[int, int]
+    knowledge_skills: tuple[int, int]
+
+
+def team_by_category(
+    needed: Iterable[str],
+    team: Mapping[str, int],
+    roles: Mapping[str, Iterable[str]],
+    kinds: Mapping[str, str],
+    categories: Mapping[str, str],
+) -> list[TeamCategory]:
+    """NICE mapping-tool view: per category of the needed roles, tasks against knowledge and skills (by category
+    code; a role without a category goes under "")."""
+    have: set[str] = set()
+    for code, headcount in team.items():
+        if headcount > 0:
+            have |= set(roles.get(code, ()))
+    wanted: dict[str, set[str]] = {}
+    for code in needed:
+        wanted.setdefault(categories.get(code, ""), set()).update(roles.get(code, ()))
+    out = []
+    for category, statements in sorted(wanted.items()):
+        tasks = {s for s in statements if kinds.get(s) == "task"}
+        ks = statements - tasks
+        out.append(TeamCategory(category, (len(tasks & have), len(tasks)), (len(ks & have), len(ks))))
+    return out

@@ -21,8 +21,8 @@ from herdsec import identity
 from herdsec.core.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from herdsec.identity import Principal, Role
 from herdsec.skills import programmes, service
-from herdsec.skills.coverage import team_coverage
-from herdsec.skills.models import SkillPosting, SkillRole
+from herdsec.skills.coverage import TeamCategory, team_by_category, team_coverage
+from herdsec.skills.models import SkillPosting, SkillProgramme, SkillRole
 from herdsec.skills.postings import plain
 from herdsec.skills.schemas import (
     MarketCell,
@@ -226,13 +226,28 @@ def market(
     return cells
 
 
-def demand_by(session: Session, dimension: str, *, province: str | None = None) -> dict[str, dict[str, int]]:
-    """Postings per best role and sector (``dimension='sector'``) or month (``'month'``, ``YYYY-MM``)."""
+def demand_by(
+    session: Session,
+    dimension: str,
+    *,
+    province: str | None = None,
+    sector: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[str, dict[str, int]]:
+    """Postings per best role and sector (``dimension='sector'``) or month (``'month'``, ``YYYY-MM``), with the
+    same filters as :func:`market`."""
     if dimension not in ("sector", "month"):
         raise InvalidInput(N_("break demand down by sector or month"), where="dimension")
     query = select(SkillPosting.best_role, SkillPosting.sector, SkillPosting.posted_on)
     if province:
         query = query.where(SkillPosting.province == province)
+    if sector:
+        query = query.where(SkillPosting.sector == sector)
+    if since:
+        query = query.where(SkillPosting.posted_on >= since)
+    if until:
+        query = query.where(SkillPosting.posted_on <= until)
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for role, sector, posted_on in session.execute(query):
         if dimension == "sector":
@@ -241,6 +256,14 @@ def demand_by(session: Session, dimension: str, *, province: str | None = None) 
             key = posted_on.strftime("%Y-%m") if posted_on else UNKNOWN_PROVINCE
         out[role][key] += 1
     return {role: dict(columns) for role, columns in sorted(out.items())}
+
+
+def choices(session: Session) -> tuple[list[str], list[str]]:
+    """The provinces (of postings and programmes) and the sectors (of postings) the market can be filtered by."""
+    provinces = {p for p in session.scalars(select(SkillPosting.province).distinct()) if p}
+    provinces |= {p for p in session.scalars(select(SkillProgramme.province).distinct()) if p}
+    sectors = {s for s in session.scalars(select(SkillPosting.sector).distinct()) if s}
+    return sorted(provinces), sorted(sectors)
 
 
 def role_demand(session: Session, role_code: str) -> int:
@@ -259,8 +282,11 @@ def market_csv(cells: list[MarketCell]) -> str:
     return buffer.getvalue()
 
 
-def team(session: Session, data: TeamIn) -> list[TeamLineOut]:
-    """An employer's team against the roles it needs: covered, train (someone is close) or hire."""
+def _team_inputs(
+    session: Session, data: TeamIn
+) -> tuple[dict[str, list[str]], dict[str, str], dict[str, tuple[str, str | None, str]]]:
+    """The role → statements and statement → kind maps and each role's (name_en, name_vi, category), once the
+    team's roles are checked."""
     roles = programmes.role_map(session)
     unknown = sorted({*data.needed, *data.team} - set(roles))
     if unknown:
@@ -274,12 +300,14 @@ def team(session: Session, data: TeamIn) -> list[TeamLineOut]:
             select(SkillRole.code, SkillRole.name_en, SkillRole.name_vi, SkillRole.category)
         )
     }
+    return roles, programmes.kind_map(session), info
+
+
+def team(session: Session, data: TeamIn) -> list[TeamLineOut]:
+    """An employer's team against the roles it needs: covered, train (someone is close) or hire."""
+    roles, kinds, info = _team_inputs(session, data)
     lines = team_coverage(
-        list(dict.fromkeys(data.needed)),
-        data.team,
-        roles,
-        programmes.kind_map(session),
-        {code: v[2] for code, v in info.items()},
+        list(dict.fromkeys(data.needed)), data.team, roles, kinds, {code: v[2] for code, v in info.items()}
     )
     return [
         TeamLineOut(
@@ -295,3 +323,9 @@ def team(session: Session, data: TeamIn) -> list[TeamLineOut]:
         )
         for line in lines
     ]
+
+
+def team_categories(session: Session, data: TeamIn) -> list[TeamCategory]:
+    """Per category of the needed roles: the distinct tasks, knowledge and skills the team covers."""
+    roles, kinds, info = _team_inputs(session, data)
+    return team_by_category(data.needed, data.team, roles, kinds, {code: v[2] for code, v in info.items()})

@@ -29,7 +29,6 @@ from herdsec.skills.schemas import (
     ProgrammeOut,
     RoleDetail,
     TeamIn,
-    TeamLineOut,
 )
 from herdsec.web.deps import optional_page_principal, page_principal, transaction
 from herdsec.web.render import render
@@ -198,7 +197,23 @@ def role(request: Request, me: Visitor, code: str, notice: str | None = None) ->
         detail = service.role_detail(s, code)
         demand = market.role_demand(s, detail.code)
         taught = programmes.programmes_for_role(s, detail.code)
-    return _page(request, "skills/role.html", role=detail, notice=notice, demand=demand, taught=taught)
+        # An ECSF profile has no NICE statements of its own: postings and programmes are counted on its NICE
+        # counterparts in the crosswalk.
+        counterparts = [
+            (x, market.role_demand(s, x.code), programmes.programmes_for_role(s, x.code, limit=2))
+            for x in (detail.crosswalk if detail.framework == "ecsf" else [])
+        ]
+        category = next((g for g in service.list_groups(s, "category") if g.code == detail.category), None)
+    return _page(
+        request,
+        "skills/role.html",
+        role=detail,
+        notice=notice,
+        demand=demand,
+        taught=taught,
+        counterparts=counterparts,
+        category=category,
+    )
 
 
 @router.get("/crosswalk", response_class=HTMLResponse)
@@ -207,6 +222,11 @@ def crosswalk_page(request: Request, me: Visitor) -> Response:
         links = service.crosswalk(s)
         names = {r.code: r for r in service.list_roles(s)}
     return _page(request, "skills/crosswalk.html", links=links, names=names)
+
+
+@router.get("/glossary", response_class=HTMLResponse)
+def glossary_page(request: Request, me: Visitor, q: str = "") -> Response:
+    return _page(request, "skills/glossary.html", terms=service.glossary_terms(q[:200]), q=q[:200])
 
 
 @router.get("/statements/{code}", response_class=HTMLResponse)
@@ -221,13 +241,16 @@ def search(request: Request, me: Visitor, q: str = "", kind: str = "") -> Respon
     if STATEMENT_ID.fullmatch(q.strip().upper()):  # an id (v2.1.0 or 2017): straight to the statement
         return RedirectResponse(f"/skills/statements/{q.strip().upper()}", status_code=303)
     hits, error = [], None
-    if q.strip():
-        try:
-            with transaction(request) as s:
+    with transaction(request) as s:
+        names = {r.code: r for r in service.list_roles(s)}
+        if q.strip():
+            try:
                 hits = service.search_statements(s, q, kind or None, limit=50)
-        except HerdsecError as exc:
-            error = exc.render(gettext)
-    return _page(request, "skills/search.html", 422 if error else 200, q=q, kind=kind, hits=hits, error=error)
+            except HerdsecError as exc:
+                error = exc.render(gettext)
+    return _page(
+        request, "skills/search.html", 422 if error else 200, q=q, kind=kind, hits=hits, error=error, names=names
+    )
 
 
 def _postings_page(request: Request, me: Principal, status: int = 200, **context: Any) -> Response:
@@ -628,6 +651,11 @@ def _market_filters(province: str, sector: str, since: str) -> dict[str, Any]:
     return {"province": province or None, "sector": sector or None, "since": start}
 
 
+def number(value: float) -> str:
+    """A count or a share of graduates as a person reads it: ``2`` rather than ``2.0``, ``6.7`` stays."""
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+
+
 @router.get("/market", response_class=HTMLResponse)
 def market_page(request: Request, me: Member, province: str = "", sector: str = "", since: str = "") -> Response:
     error = None
@@ -637,13 +665,17 @@ def market_page(request: Request, me: Member, province: str = "", sector: str = 
         filters, error = {}, exc.render(gettext)
     with transaction(request) as s:
         cells = market.market(s, **filters)
-        by_sector = market.demand_by(s, "sector", province=filters.get("province"))
-        by_month = market.demand_by(s, "month", province=filters.get("province"))
+        by_sector = market.demand_by(s, "sector", **filters)
+        by_month = market.demand_by(s, "month", **filters)
+        provinces_known, sectors_known = market.choices(s)
+        names = {r.code: (r.name_en, r.name_vi) for r in service.list_roles(s)}
     roles = sorted({c.role for c in cells})
     provinces = sorted({c.province for c in cells})
     grid = {(c.role, c.province): c for c in cells}
-    names = {c.role: (c.name_en, c.name_vi) for c in cells}
-    peak = max((abs(c.gap) for c in cells), default=1.0) or 1.0
+    # Shortages and surpluses are shaded on their own scales, so that a few large surpluses (a big programme)
+    # do not wash out every shortage.
+    peak_up = max((c.gap for c in cells if c.gap > 0), default=1.0)
+    peak_down = max((-c.gap for c in cells if c.gap < 0), default=1.0)
     return _page(
         request,
         "skills/market.html",
@@ -653,7 +685,11 @@ def market_page(request: Request, me: Member, province: str = "", sector: str = 
         provinces=provinces,
         grid=grid,
         names=names,
-        peak=peak,
+        peak_up=peak_up,
+        peak_down=peak_down,
+        number=number,
+        choices={"province": provinces_known, "sector": sectors_known},
+        filtered=any(filters.values()),
         form={"province": province, "sector": sector, "since": since},
         error=error,
         breakdowns=[(N_("Postings by sector"), by_sector), (N_("Postings by month"), by_month)],
@@ -671,54 +707,64 @@ def market_csv(request: Request, me: Member, province: str = "", sector: str = "
     )
 
 
-@router.get("/team", response_class=HTMLResponse)
-def team_page(request: Request, me: Member) -> Response:
+def _team_page(request: Request, status: int = 200, **context: Any) -> Response:
     with transaction(request) as s:
         roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
-    return _page(request, "skills/team.html", roles=roles, lines=None, summary=[], chosen={"team": {}, "needed": []})
+        categories = {g.code: g for g in service.list_groups(s, "category")}
+    order = {code: i for i, code in enumerate(categories)}
+    roles.sort(key=lambda r: (order.get(r.category or "", len(order)), r.framework != "nice", r.code))
+    context.setdefault("lines", None)
+    context.setdefault("summary", [])
+    context.setdefault("chosen", {"team": {}, "needed": []})
+    names = {r.code: r for r in roles}
+    return _page(request, "skills/team.html", status, roles=roles, categories=categories, names=names, **context)
 
 
-def _by_category(lines: list[TeamLineOut]) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
-    """Per category: tasks covered/total against knowledge and skills covered/total (NICE mapping-tool view)."""
-    totals: dict[str, list[int]] = {}
-    for line in lines:
-        t = totals.setdefault(line.category or "—", [0, 0, 0, 0])
-        t[0] += line.tasks[0]
-        t[1] += line.tasks[1]
-        t[2] += line.knowledge_skills[0]
-        t[3] += line.knowledge_skills[1]
-    return [(cat, (v[0], v[1]), (v[2], v[3])) for cat, v in sorted(totals.items())]
+@router.get("/team", response_class=HTMLResponse)
+def team_page(request: Request, me: Member) -> Response:
+    return _team_page(request)
+
+
+def _headcounts(form: Any) -> tuple[dict[str, int], dict[str, str], str | None]:
+    """The team's headcounts from the ``have:CODE`` fields: (counts > 0, every typed value, the first bad field)."""
+    team: dict[str, int] = {}
+    typed: dict[str, str] = {}
+    bad = None
+    for key, value in form.multi_items():
+        text = str(value).strip()
+        if not key.startswith("have:") or not text:
+            continue
+        typed[key[5:]] = text
+        if not text.isdigit():
+            bad = bad or key[5:]
+        elif int(text) > 0:
+            team[key[5:]] = int(text)
+    return team, typed, bad
 
 
 @router.post("/team", response_class=HTMLResponse)
 async def team_post(request: Request, me: Member) -> Response:
     await check_csrf(request)
     form = await request.form()
-    team: dict[str, int] = {}
-    for key, value in form.multi_items():
-        if key.startswith("have:") and str(value).strip():
-            if not str(value).strip().isdigit():
-                continue
-            if int(str(value)) > 0:
-                team[key[5:]] = int(str(value))
+    team, typed, bad = _headcounts(form)
     needed = [str(n) for n in form.getlist("need")]
     error, lines, summary = None, None, []
-    with transaction(request) as s:
-        roles = service.list_roles(s, "nice") + service.list_roles(s, "custom")
-        try:
-            if not needed:
-                raise InvalidInput(N_("choose at least one role the team needs"), where="need")
-            lines = market.team(s, TeamIn(team=team, needed=needed))
-            summary = _by_category(lines)
-        except HerdsecError as exc:
-            error = exc.render(gettext)
-    return _page(
+    try:
+        if bad:
+            raise InvalidInput(N_("the number of people for %(role)s is not a whole number"), where="have", role=bad)
+        if not needed:
+            raise InvalidInput(N_("choose at least one role the team needs"), where="need")
+        data = TeamIn(team=team, needed=needed)
+        with transaction(request) as s:
+            lines = market.team(s, data)
+            summary = market.team_categories(s, data)
+    except HerdsecError as exc:
+        error = exc.render(gettext)
+    return _team_page(
         request,
-        "skills/team.html",
         422 if error else 200,
-        roles=roles,
         lines=lines,
         summary=summary,
         error=error,
-        chosen={"team": team, "needed": needed},
+        chosen={"team": typed, "needed": needed},
     )

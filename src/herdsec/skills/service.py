@@ -16,7 +16,7 @@ from herdsec.core.errors import N_, Conflict, InvalidInput, NotFound, Permission
 from herdsec.identity import Principal
 from herdsec.skills import legacy as legacy_ids
 from herdsec.skills.catalogue import Catalogue, LegacyStatement, package_data, shipped
-from herdsec.skills.matching import Matcher, RoleDoc, shipped_glossary
+from herdsec.skills.matching import Matcher, RoleDoc, fold, shipped_glossary
 from herdsec.skills.models import (
     SkillCrosswalk,
     SkillGroup,
@@ -575,3 +575,12 @@ def statement_lookup(session: Session, code: str) -> StatementLookup:
             for s in rows
         ],
     )
+
+
+def glossary_terms(query: str = "") -> list[tuple[str, str]]:
+    """The hub's Vietnamese–English glossary (the one matching and search use), sorted by the Vietnamese term;
+    ``query`` keeps the entries whose Vietnamese or English contains it (accents and case set aside)."""
+    wanted = fold(query.strip())
+    terms = [(str(vi), str(en)) for vi, en in package_data("glossary.json")["terms"]]
+    found = [(vi, en) for vi, en in terms if not wanted or wanted in fold(vi) or wanted in fold(en)]
+    return sorted(found, key=lambda t: (fold(t[0]), t[0]))
