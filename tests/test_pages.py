@@ -9,8 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from herdsec.core.db import Database
 from herdsec.core.i18n import translate
+from herdsec.core.settings import Settings
 from herdsec.identity.models import Organization
+from herdsec.web.app import create_app
 from tests.factories import PASSWORD, Member, make_member
 
 HTML = {"Accept": "text/html"}
@@ -215,3 +218,21 @@ def test_audit_details_are_readable_vietnamese(client: TestClient, session: Sess
     client.post("/keys", data={"role": "viewer", "label": "Tường lửa chi nhánh", "csrf_token": token})
     page = client.get("/audit").text
     assert "Tường lửa chi nhánh" in page and "\\u" not in page
+
+
+def test_an_unexpected_error_gives_the_error_page_or_a_problem_body(settings: Settings, db: Database) -> None:
+    """A bug in a handler never shows a blank page: browsers get the hub's page (translated), API clients JSON."""
+    app = create_app(settings, database=db)
+
+    @app.get("/broken")
+    @app.get("/api/v1/broken")
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as client:
+        page = client.get("/broken", headers={"accept": "text/html", "accept-language": "vi"})
+        assert page.status_code == 500 and "text/html" in page.headers["content-type"]
+        assert "Đã có lỗi trên hệ thống" in page.text and "<nav" in page.text and "a bug" not in page.text
+        api = client.get("/api/v1/broken")
+        assert api.status_code == 500 and api.headers["content-type"] == "application/problem+json"
+        assert api.json()["status"] == 500 and "a bug" not in api.text

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from herdsec.core import errors as e
 from herdsec.core.errors import N_
-from herdsec.core.i18n import gettext
+from herdsec.core.i18n import gettext, using_language
 
 STATUS: dict[type[e.HerdsecError], int] = {
     e.InvalidInput: 422,
@@ -111,6 +111,18 @@ def install(app: FastAPI, bodies: Mapping[str, ErrorBody] | None = None) -> None
             return error_page(request, exc.status_code, detail)
         return render(request, exc.status_code, detail)
 
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        """A bug: the reader gets the hub's error page or a problem body (never a blank page); the traceback goes to
+        the server's log, as Starlette re-raises after this handler."""
+        from herdsec.web.middleware import choose_language  # the language middleware is not around this handler
+
+        default = request.app.state.settings.default_language
+        with using_language(choose_language(dict(request.scope["headers"]), default)):
+            detail = gettext(N_("Something went wrong on the hub; it has been logged. Please try again later."))
+            if wants_html(request):
+                return error_page(request, 500, detail)
+            return render(request, 500, detail)
+
     async def model_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ValidationError)
         return await validation_error(request, RequestValidationError(exc.errors()))
@@ -119,3 +131,4 @@ def install(app: FastAPI, bodies: Mapping[str, ErrorBody] | None = None) -> None
     app.add_exception_handler(ValidationError, model_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

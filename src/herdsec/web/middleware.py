@@ -137,6 +137,19 @@ class JsonOnlyApi:
         await self.app(scope, receive, send)
 
 
+def choose_language(headers: Mapping[bytes, bytes], default: str) -> str:
+    """The ``herdsec_lang`` cookie, else ``Accept-Language``, else the default."""
+    if b"cookie" in headers:
+        cookie: SimpleCookie = SimpleCookie()
+        with contextlib.suppress(Exception):  # a malformed cookie header just means no choice was made
+            cookie.load(headers[b"cookie"].decode("latin-1"))
+        morsel = cookie.get(LANG_COOKIE)
+        if morsel is not None and morsel.value in LANGUAGES:
+            return morsel.value
+    accept = headers.get(b"accept-language")
+    return negotiate(accept.decode("latin-1") if accept else None, default)
+
+
 class Language:
     """Choose the request's language: the ``herdsec_lang`` cookie, else ``Accept-Language``, else the default.
     (A logged-in user's own setting overrides this once the user is known.)"""
@@ -148,18 +161,7 @@ class Language:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        language = None
-        if b"cookie" in headers:
-            cookie: SimpleCookie = SimpleCookie()
-            with contextlib.suppress(Exception):  # a malformed cookie header just means no choice was made
-                cookie.load(headers[b"cookie"].decode("latin-1"))
-            morsel = cookie.get(LANG_COOKIE)
-            if morsel is not None and morsel.value in LANGUAGES:
-                language = morsel.value
-        if language is None:
-            accept = headers.get(b"accept-language")
-            language = negotiate(accept.decode("latin-1") if accept else None, self.default)
+        language = choose_language(dict(scope["headers"]), self.default)
         with using_language(language):
             await self.app(scope, receive, send)
 
