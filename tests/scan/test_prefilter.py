@@ -57,6 +57,8 @@ def test_lines_are_counted_and_located() -> None:
         (2, b"GET http://x.EVIL.example./p"),
         (4, b"last evil.example"),
     ]
+    line = b"GET http://x.EVIL.example./p?evil.example=1 evil.examples"
+    assert [line[start:end] for start, end in held.spans(line)] == [b"x.EVIL.example.", b"evil.example"]
 
 
 def test_a_token_longer_than_every_indicator_still_finds_its_listed_parent() -> None:

@@ -537,6 +537,32 @@ static PyObject *Filter_lines(Filter *self, PyObject *args) {
     return Py_BuildValue("(nN)", total, result);
 }
 
+static PyObject *Filter_spans(Filter *self, PyObject *args) {
+    Py_buffer line;
+    if (!self->frozen) {
+        PyErr_SetString(PyExc_RuntimeError, "freeze the filter before scanning");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "y*", &line)) return NULL;
+    const uint8_t *text = line.buf, *table = self->table;
+    Py_ssize_t size = line.len, i = 0;
+    PyObject *result = PyList_New(0);
+    while (result != NULL && i < size) {
+        if (table[text[i]] == ' ') {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        while (i < size && table[text[i]] != ' ') i++;
+        if (!token_hit(self, text, start, i)) continue;
+        PyObject *span = Py_BuildValue("(nn)", start, i);
+        if (span == NULL || PyList_Append(result, span) < 0) Py_CLEAR(result);
+        Py_XDECREF(span);
+    }
+    PyBuffer_Release(&line);
+    return result;
+}
+
 static PyObject *Filter_simd(Filter *self, PyObject *Py_UNUSED(ignored)) { return PyBool_FromLong(self->simd); }
 
 static PyObject *Filter_len(Filter *self, PyObject *Py_UNUSED(ignored)) { return PyLong_FromSsize_t(self->count); }
@@ -547,6 +573,8 @@ static PyMethodDef Filter_methods[] = {
     {"lines", (PyCFunction)Filter_lines, METH_VARARGS,
      "lines(chunk) -> (number of lines, [(line number from 1, start, end)] of the lines that may hold a held string)."},
     {"size", (PyCFunction)Filter_len, METH_NOARGS, "size() -> the number of distinct strings held."},
+    {"spans", (PyCFunction)Filter_spans, METH_VARARGS,
+     "spans(line) -> [(start, end)] of every token of the line that may hold a held string."},
     {"simd", (PyCFunction)Filter_simd, METH_NOARGS, "simd() -> whether chunks are scanned 64 bytes at a time."},
     {NULL, NULL, 0, NULL},
 };

@@ -361,8 +361,7 @@ class Matcher:
         hits: dict[tuple[str, str], Hit] = {}
         url_hosts: set[bytes] = set()
         exact, listed_hosts = self._exact, self.url_hosts
-        for match in _TOKEN.finditer(translated):
-            whole = match[0]
+        for offset, whole in self._line_tokens(line, translated):
             if (
                 b"." not in whole
                 and b":" not in whole
@@ -371,7 +370,7 @@ class Matcher:
                 and whole not in listed_hosts
             ):
                 continue  # a plain word: it can only be a listed value itself, and it is not
-            for token, start, end in _candidates(whole, match.start()):
+            for token, start, end in _candidates(whole, offset):
                 found = self._token_hits(token)
                 if found:
                     observed = line[start:end].decode("utf-8", "replace")
@@ -383,6 +382,26 @@ class Matcher:
             for hit in self._url_hits(line, url_hosts, extra_urls):
                 hits.setdefault((hit.type, hit.indicator), hit)
         return list(hits.values())
+
+    def _line_tokens(self, line: bytes, translated: bytes) -> Iterator[tuple[int, bytes]]:
+        """(offset, token) of the line's tokens that may hold a match, in order. With the compiled stage: only the
+        tokens around what it reports (a token here keeps ``:``, so it may join several of the first stage's
+        tokens: ``host:port``, IPv6 groups); a match always lies in a token the first stage reports (a listed value,
+        a listed parent, a network prefix, an IPv6 group signature, a URL host). Without it: every token."""
+        if self._filter is None:
+            for match in _TOKEN.finditer(translated):
+                yield match.start(), match[0]
+            return
+        after = -1
+        for start, _end in self._filter.spans(line):
+            if start < after:
+                continue  # inside the token already given
+            first = max(translated.rfind(b" ", 0, start), translated.rfind(b"\n", 0, start)) + 1
+            end = _TOKEN.match(translated, first)
+            if end is None:
+                continue
+            after = end.end()
+            yield first, end[0]
 
     def _token_hits(self, token: bytes) -> list[tuple[str, str]]:
         """(type, indicator) of every listed value a token is or lies in."""
