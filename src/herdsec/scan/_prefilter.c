@@ -48,7 +48,17 @@ typedef struct {
     uint8_t lengths[LENGTHS]; /* lengths[n] = 1 when a string of n bytes is held (n >= LENGTHS: max_len decides) */
 } Class;
 
-#define CLASSES 3 /* PROBE, DOMAIN, NET: flag 1 << k */
+/* Classes: whole values are split by shape so that the common short and numeric tokens of logs test small Bloom
+ * filters: WORD (dotted: names, e-mail addresses), HEXLET (no '.' or '@', at most 4 hex digits: IPv6 groups, but also
+ * ports, times, short words), DOTLESS (any other value without a dot: hashes), NUMERIC (dotted, last label all
+ * digits: addresses, but also versions and fractional times). */
+#define WORD_CLASS 0
+#define DOMAIN_CLASS 1
+#define NET_CLASS 2
+#define HEXLET_CLASS 3
+#define NUMERIC_CLASS 4
+#define DOTLESS_CLASS 5
+#define CLASSES 6
 
 typedef struct {
     PyObject_HEAD
@@ -106,6 +116,27 @@ static int grow(Filter *self) {
     return 0;
 }
 
+static inline int is_hex(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+/* The class of a whole value (F_PROBE) by its shape; the scan classifies a token by the same rule. */
+static int probe_class(const uint8_t *table, const uint8_t *text, Py_ssize_t length) {
+    Py_ssize_t last_dot = -1;
+    int at = 0, hex = 1;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        uint8_t c = table[text[i]];
+        if (c == '.') last_dot = i;
+        if (c == '@') at = 1;
+        if (!is_hex(c)) hex = 0;
+    }
+    if (last_dot < 0) return !at && hex && length >= 1 && length <= 4 ? HEXLET_CLASS : DOTLESS_CLASS;
+    if (last_dot == length - 1) return WORD_CLASS;
+    for (Py_ssize_t i = last_dot + 1; i < length; i++) {
+        uint8_t c = table[text[i]];
+        if (c < '0' || c > '9') return WORD_CLASS;
+    }
+    return NUMERIC_CLASS;
+}
+
 static int insert(Filter *self, const uint8_t *text, Py_ssize_t length, unsigned flag) {
     if ((uint64_t)(self->count + 1) * 2 > self->mask + 1 && grow(self) < 0) return -1;
     uint64_t h = FNV_BASIS;
@@ -117,14 +148,16 @@ static int insert(Filter *self, const uint8_t *text, Py_ssize_t length, unsigned
         self->keys[j] = key;
         self->count++;
     }
+    /* stored bits: 1 << class (a whole value's bit is that of its shape's class) */
+    unsigned bits = (flag & (F_DOMAIN | F_NET)) | (flag & F_PROBE ? 1u << probe_class(self->table, text, length) : 0);
     for (int k = 0; k < CLASSES; k++) {
-        if (!(flag & (1u << k)) || (self->flags[j] & (1u << k))) continue;
+        if (!(bits & (1u << k)) || (self->flags[j] & (1u << k))) continue;
         Class *class = &self->classes[k];
         class->count++;
         if (length > class->max_len) class->max_len = length;
         if (length < LENGTHS) class->lengths[length] = 1;
     }
-    self->flags[j] |= (uint8_t)flag;
+    self->flags[j] |= (uint8_t)bits;
     self->has |= flag;
     if (length > self->max_len) self->max_len = length;
     if (flag & F_DOMAIN) {
@@ -138,7 +171,7 @@ static int insert(Filter *self, const uint8_t *text, Py_ssize_t length, unsigned
 /* The two bits a key sets in its 64-bit word of a Bloom filter (both in one word: one cache line per test). */
 static inline uint64_t bloom_bits(uint64_t key) { return (1ULL << (key >> 58)) | (1ULL << ((key >> 52) & 63)); }
 
-/* Whether a hashed string of `length` bytes is held with the flag of class k. */
+/* Whether a hashed string of `length` bytes is held in class k. */
 static inline int held(const Filter *self, uint64_t h, Py_ssize_t length, int k) {
     const Class *class = &self->classes[k];
     if (length > class->max_len || (length < LENGTHS && !class->lengths[length])) return 0;
@@ -151,10 +184,6 @@ static inline int held(const Filter *self, uint64_t h, Py_ssize_t length, int k)
     }
     return 0;
 }
-
-#define PROBE_CLASS 0
-#define DOMAIN_CLASS 1
-#define NET_CLASS 2
 
 static inline int is_net_byte(uint8_t c) { return c == '.' || (c >= '0' && c <= '9'); }
 
@@ -178,7 +207,7 @@ static int token_hit(const Filter *self, const uint8_t *text, Py_ssize_t start, 
     while (end > start && table[text[end - 1]] == '.') end--;
     if (end == start) return 0;
     uint64_t h = FNV_BASIS, piece = FNV_BASIS;
-    int seen_at = 0, numeric = 1, parents = 1, first_dot = 1;
+    int seen_at = 0, numeric = 1, parents = 1, first_dot = 1, hex = 1, numeric_last = 0;
     Py_ssize_t segment_end = end; /* end of the current '@'-delimited segment */
     for (Py_ssize_t j = end - 1; j >= start; j--) {
         uint8_t c = table[text[j]];
@@ -186,13 +215,17 @@ static int token_hit(const Filter *self, const uint8_t *text, Py_ssize_t start, 
             if (first_dot) { /* the last label is all digits (an address, a time): no listed domain ends so */
                 first_dot = 0;
                 parents = !numeric || self->numeric_domain;
+                numeric_last = numeric && !seen_at && j < end - 1;
             }
             if (parents && held(self, h, end - j - 1, DOMAIN_CLASS)) return 1;
             if (seen_at && held(self, piece, segment_end - j - 1, DOMAIN_CLASS)) return 1;
         } else if (c == '@') {
             Py_ssize_t length = segment_end - j - 1;
             uint64_t hashed = seen_at ? piece : h;
-            if (held(self, hashed, length, PROBE_CLASS) || held(self, hashed, length, DOMAIN_CLASS)) return 1;
+            if (held(self, hashed, length, WORD_CLASS) || held(self, hashed, length, HEXLET_CLASS) ||
+                held(self, hashed, length, NUMERIC_CLASS) || held(self, hashed, length, DOTLESS_CLASS) ||
+                held(self, hashed, length, DOMAIN_CLASS))
+                return 1;
             if ((self->has & F_NET) && numeric && net_prefix_hit(self, text, j + 1, segment_end)) return 1;
             seen_at = 1;
             piece = FNV_BASIS;
@@ -202,10 +235,13 @@ static int token_hit(const Filter *self, const uint8_t *text, Py_ssize_t start, 
             continue;
         }
         if (!is_net_byte(c)) numeric = 0;
+        if (!is_hex(c)) hex = 0;
         h = fnv_step(h, c);
         if (seen_at) piece = fnv_step(piece, c); /* before the first '@' the piece is the suffix: h */
     }
-    if (held(self, h, end - start, PROBE_CLASS)) return 1;
+    int class = first_dot ? (!seen_at && hex && end - start <= 4 ? HEXLET_CLASS : DOTLESS_CLASS)
+                          : (numeric_last ? NUMERIC_CLASS : WORD_CLASS);
+    if (held(self, h, end - start, class)) return 1;
     if ((self->has & F_NET) && numeric && net_prefix_hit(self, text, start, segment_end)) return 1;
     return 0;
 }
@@ -378,8 +414,12 @@ static int scan_bytes(const Filter *self, const uint8_t *text, Py_ssize_t size, 
  * before any hashing. */
 static inline int fast_token_hit(const Filter *self, const uint8_t *text, Py_ssize_t start, Py_ssize_t end, int dotted) {
     Py_ssize_t length = end - start;
-    const Class *probes = &self->classes[PROBE_CLASS];
-    if (!dotted && (length > probes->max_len || (length < LENGTHS && !probes->lengths[length]))) return 0;
+    if (!dotted) { /* a whole value of the dotless or hexlet class, nothing else */
+        const Class *words = &self->classes[DOTLESS_CLASS], *hexlets = &self->classes[HEXLET_CLASS];
+        int word = length <= words->max_len && (length >= LENGTHS || words->lengths[length]);
+        int hexlet = length <= hexlets->max_len && hexlets->lengths[length];
+        if (!word && !hexlet) return 0;
+    }
     return token_hit(self, text, start, end);
 }
 
