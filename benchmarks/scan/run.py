@@ -181,6 +181,7 @@ def run(
         logs = work / "logs"
         logs.mkdir()
         truth = generate.write_logs(logs, size, chosen)
+        os.sync()  # no writeback of the fresh gigabyte competing with the timed runs
         data_bytes = sum(path.stat().st_size for path in logs.iterdir())
         print(
             f"generated {data_bytes / MB:.0f} MB of logs ({len(truth)} planted hits) "

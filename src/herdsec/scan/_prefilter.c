@@ -11,8 +11,8 @@
  * run on every line, and the two scans against each other).
  *
  * Memory: an open-addressing table of hashes and flags (18 to 36 bytes per string) and, in front of it, one Bloom
- * filter per flag (two bits in one 64-bit word per string, about one byte per string) that rejects most tokens
- * without touching the table. All are written while the set is built and only read afterwards, so forked workers
+ * filter per class of string (two bits in one 64-bit word per string, about one byte per string; classes by use and
+ * by shape, see CLASSES) that rejects most tokens without touching the table. All are written while the set is built and only read afterwards, so forked workers
  * share them.
  */
 #define PY_SSIZE_T_CLEAN
