@@ -203,3 +203,16 @@ def test_without_the_compiled_stage_the_scan_gives_the_same_matches_and_says_so(
     assert _records(pure.stdout) == _records(compiled.stdout) and len(_records(pure.stdout)) == 2
     assert b"compiled first stage is not installed" in pure.stderr
     assert b"compiled first stage" not in compiled.stderr
+
+
+def test_the_summary_shows_the_most_frequent_indicators_and_counts_the_rest(tmp_path: Path) -> None:
+    values = [f"198.51.{n // 250}.{n % 250 + 1}" for n in range(150)]
+    iocs = tmp_path / "iocs.txt"
+    iocs.write_text("\n".join(values) + "\n")
+    log = tmp_path / "fw.log"
+    log.write_text("".join(f"deny src={v}\n" for v in values) + "deny src=198.51.0.1\n" * 3)
+    result = _scan("--iocs", str(iocs), "--output", "jsonl", str(log))
+    assert result.returncode == 1 and len(_records(result.stdout)) == 153  # every match is in the output
+    summary = result.stderr.decode()
+    assert "198.51.0.1 " in summary and "… and 50 more indicators" in summary
+    assert summary.count("198.51.") == 100

@@ -63,16 +63,21 @@ def _writer(output: str, stream: TextIO) -> Any:
     return write_table
 
 
+SUMMARY_ROWS = 100
+"""The most frequent indicators shown in the summary table."""
+
+
 def _print_summary(summary: service.Summary, stream: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
     if not summary.seen:
         return
+    entries = sorted(summary.seen.values(), key=lambda item: -item.count)
     table = Table(title=gettext(N_("Matches per indicator")), title_justify="left")
     for column in ("type", "indicator", "lines", "files", "first seen", "last seen"):
         table.add_column(column, justify="right" if column in ("lines", "files") else "left")
-    for entry in sorted(summary.seen.values(), key=lambda item: -item.count):
+    for entry in entries[:SUMMARY_ROWS]:
         table.add_row(
             entry.type,
             entry.indicator,
@@ -81,7 +86,13 @@ def _print_summary(summary: service.Summary, stream: TextIO) -> None:
             entry.first.isoformat(timespec="seconds") if entry.first else "",
             entry.last.isoformat(timespec="seconds") if entry.last else "",
         )
-    Console(file=stream).print(table)
+    console = Console(file=stream)
+    console.print(table)
+    if len(entries) > SUMMARY_ROWS:  # a table of thousands of rows helps nobody (and rich takes seconds to draw it)
+        console.print(
+            gettext(N_("… and %(count)d more indicators, fewer lines each (every match is in the output)"))
+            % {"count": len(entries) - SUMMARY_ROWS}
+        )
 
 
 def _total_size(paths: list[str]) -> int:
