@@ -64,3 +64,7 @@ class PayloadTooLarge(HerdsecError):
 
 class UnsupportedMediaType(HerdsecError):
     """The body is not of a media type the endpoint accepts."""
+
+
+class NotAcceptable(HerdsecError):
+    """The caller accepts no media type the endpoint answers with (``Accept``)."""

@@ -13,8 +13,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from herdsec import __version__
-from herdsec.core.errors import N_, NotFound, UnsupportedMediaType
-from herdsec.core.i18n import gettext
+from herdsec.core.errors import N_, NotAcceptable, NotFound, UnsupportedMediaType
 from herdsec.identity import Principal
 from herdsec.intel import taxii
 from herdsec.intel.taxii import Page, Query
@@ -47,12 +46,11 @@ def _taxii(body: Any, status: int = 200, headers: dict[str, str] | None = None) 
     return Response(content, status_code=status, media_type=taxii.TAXII_MEDIA, headers=headers)
 
 
-def _not_acceptable(request: Request, *, stix: bool = False) -> Response | None:
-    if taxii.acceptable(request.headers.get("accept"), stix=stix):
-        return None
-    wanted = "application/taxii+json;version=2.1" + (" or application/stix+json;version=2.1" if stix else "")
-    detail = gettext(N_("this server answers with %(types)s only")) % {"types": wanted}
-    return error_response(406, gettext(N_("Not acceptable")), detail, "Accept")
+def _accept(request: Request, *, stix: bool = False) -> None:
+    """:class:`NotAcceptable` (406, a TAXII error body) unless the caller accepts what this endpoint answers with."""
+    if not taxii.acceptable(request.headers.get("accept"), stix=stix):
+        wanted = "application/taxii+json;version=2.1" + (" or application/stix+json;version=2.1" if stix else "")
+        raise NotAcceptable(N_("this server answers with %(types)s only"), where="Accept", types=wanted)
 
 
 def _page_headers(page: Page) -> dict[str, str]:
@@ -87,9 +85,7 @@ def _query(request: Request, allowed: frozenset[str], default_version: str = "la
 
 @router.get("/")
 def discovery(request: Request, caller: Caller) -> Response:
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     root = _root_url(request)
     return _taxii(
         {
@@ -103,9 +99,7 @@ def discovery(request: Request, caller: Caller) -> Response:
 
 @router.get("/{root}/")
 def api_root(request: Request, caller: Caller, root: str) -> Response:
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     _check_root(root)
     return _taxii(
         {
@@ -120,9 +114,7 @@ def api_root(request: Request, caller: Caller, root: str) -> Response:
 
 @router.get("/{root}/status/{status_id}/")
 def status(request: Request, caller: Caller, root: str, status_id: str) -> Response:
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     _check_root(root)
     with transaction(request) as session:
         return _taxii(taxii.get_status(session, caller, status_id))
@@ -133,9 +125,7 @@ def status(request: Request, caller: Caller, root: str, status_id: str) -> Respo
 
 @router.get("/{root}/collections/")
 def collections(request: Request, caller: Caller, root: str) -> Response:
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     _check_root(root)
     with transaction(request) as session:
         found = taxii.list_collections(session, caller)
@@ -144,9 +134,7 @@ def collections(request: Request, caller: Caller, root: str) -> Response:
 
 @router.get("/{root}/collections/{collection_id}/")
 def collection(request: Request, caller: Caller, root: str, collection_id: str) -> Response:
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     _check_root(root)
     with transaction(request) as session:
         return _taxii(taxii.find_collection(session, caller, collection_id).resource())
@@ -154,9 +142,7 @@ def collection(request: Request, caller: Caller, root: str, collection_id: str) 
 
 @router.get("/{root}/collections/{collection_id}/manifest/")
 def manifest(request: Request, caller: Caller, root: str, collection_id: str) -> Response:
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     _check_root(root)
     query, cursor = _query(request, taxii.OBJECT_PARAMS)
     with transaction(request) as session:
@@ -167,9 +153,7 @@ def manifest(request: Request, caller: Caller, root: str, collection_id: str) ->
 
 @router.get("/{root}/collections/{collection_id}/objects/")
 def get_objects(request: Request, caller: Caller, root: str, collection_id: str) -> Response:
-    refused = _not_acceptable(request, stix=True)
-    if refused:
-        return refused
+    _accept(request, stix=True)
     _check_root(root)
     query, cursor = _query(request, taxii.OBJECT_PARAMS)
     with transaction(request) as session:
@@ -181,9 +165,7 @@ def get_objects(request: Request, caller: Caller, root: str, collection_id: str)
 @router.post("/{root}/collections/{collection_id}/objects/")
 async def add_objects(request: Request, caller: Caller, root: str, collection_id: str) -> Response:
     """The body (a TAXII envelope) is streamed to a temporary file, then stored through the bundle ingest."""
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     _check_root(root)
     ctype = request.headers.get("content-type")
     if not taxii.content_type_ok(ctype):
@@ -205,9 +187,7 @@ async def add_objects(request: Request, caller: Caller, root: str, collection_id
 
 @router.get("/{root}/collections/{collection_id}/objects/{object_id}/")
 def get_object(request: Request, caller: Caller, root: str, collection_id: str, object_id: str) -> Response:
-    refused = _not_acceptable(request, stix=True)
-    if refused:
-        return refused
+    _accept(request, stix=True)
     _check_root(root)
     query, cursor = _query(request, taxii.ONE_OBJECT_PARAMS)
     with transaction(request) as session:
@@ -218,9 +198,7 @@ def get_object(request: Request, caller: Caller, root: str, collection_id: str, 
 
 @router.delete("/{root}/collections/{collection_id}/objects/{object_id}/")
 def delete_object(request: Request, caller: Caller, root: str, collection_id: str, object_id: str) -> Response:
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     _check_root(root)
     query, _cursor = _query(request, taxii.DELETE_PARAMS, default_version="all")
     with transaction(request) as session:
@@ -231,9 +209,7 @@ def delete_object(request: Request, caller: Caller, root: str, collection_id: st
 
 @router.get("/{root}/collections/{collection_id}/objects/{object_id}/versions/")
 def versions(request: Request, caller: Caller, root: str, collection_id: str, object_id: str) -> Response:
-    refused = _not_acceptable(request)
-    if refused:
-        return refused
+    _accept(request)
     _check_root(root)
     query, cursor = _query(request, taxii.VERSIONS_PARAMS)
     with transaction(request) as session:

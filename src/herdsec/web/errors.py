@@ -24,6 +24,7 @@ STATUS: dict[type[e.HerdsecError], int] = {
     e.PermissionDenied: 403,
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
+    e.NotAcceptable: 406,
     e.ConfigError: 500,
 }
 TITLES = {
@@ -32,6 +33,7 @@ TITLES = {
     403: N_("Forbidden"),
     404: N_("Not found"),
     405: N_("Method not allowed"),
+    406: N_("Not acceptable"),
     409: N_("Conflict"),
     413: N_("Payload too large"),
     415: N_("Unsupported media type"),
