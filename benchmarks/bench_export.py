@@ -13,21 +13,17 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
 
-from benchmarks.pg import scratch_database
+from benchmarks.pg import backends, migrate, run_worker
 from benchmarks.stixgen import KINDS, value
 from herdsec.core.db import make_engine
-from herdsec.migrations import upgrade
 
 FORMATS = ("floor", "txt", "csv", "suricata", "suricata-dataset", "zeek", "rpz", "hosts", "nft", "ipset", "stix")
 
@@ -55,17 +51,6 @@ def write_bundle(path: Path, count: int, seed: int = 11) -> None:
         out.write("]}\n")
 
 
-def _worker(module: str, *args: str) -> dict[str, float]:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", module, *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
 def run(quick: bool = False, sizes: list[int] | None = None) -> None:
     size = (sizes or [20_000 if quick else 1_000_000])[0]
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,19 +60,11 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
         print(f"  {size:,} indicators ({bundle.stat().st_size / 1e6:,.0f} MB bundle)")
         # HERDSEC_BENCH_EXPORT_BACKENDS=postgresql runs one backend only (default: both, PostgreSQL when reachable).
         wanted = os.environ.get("HERDSEC_BENCH_EXPORT_BACKENDS", "sqlite,postgresql").split(",")
-        targets: list[tuple[str, str, Callable[[], None] | None]] = []
-        if "sqlite" in wanted:
-            targets.append(("sqlite", f"sqlite:///{work / 'hub.db'}", None))
-        pg = scratch_database() if "postgresql" in wanted else None
-        if pg:
-            targets.append(("postgresql", pg[0], pg[1]))
-        for name, url, drop in targets:
+        for name, url, drop in backends(work / "hub.db", tuple(wanted)):
             try:
-                engine = make_engine(url)
-                upgrade(engine)
-                engine.dispose()
+                migrate(url)
                 t0 = time.perf_counter()
-                _worker("benchmarks.ingest_worker", "hub", url, str(bundle))
+                run_worker("benchmarks.ingest_worker", "hub", url, str(bundle))
                 print(f"    {name}: ingested in {time.perf_counter() - t0:.0f} s")
                 if name == "postgresql":  # fresh statistics, as autovacuum would gather after a bulk load
                     analyze = make_engine(url, isolation_level="AUTOCOMMIT")
@@ -97,7 +74,7 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
                 for fmt in FORMATS:
                     out = work / f"out-{name}-{fmt}"
                     out.mkdir()
-                    result = _worker("benchmarks.export_worker", url, fmt, str(out))
+                    result = run_worker("benchmarks.export_worker", url, fmt, str(out))
                     rate = result["values"] / result["seconds"]
                     cpu_rate = result["values"] / max(result["cpu_seconds"], 1e-9)
                     print(

@@ -8,35 +8,18 @@ p50/p99 over values sampled from the bundle, against the store holding everythin
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.pg import scratch_database
+from benchmarks.pg import backends, migrate, run_worker
 from benchmarks.stixgen import write_bundle
 from herdsec.core.db import Database, make_engine
-from herdsec.migrations import upgrade
 
 PEER_LIMIT = 100_000  # stix2.parse runs ~2,500 indicators/s here: above this size it is measured on a prefix
-
-
-def _run(mode: str, url: str, path: Path) -> dict[str, float]:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "benchmarks.ingest_worker", mode, url, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def _prefix(path: Path, count: int, out: Path) -> None:
@@ -86,24 +69,16 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
             if size > PEER_LIMIT:
                 peer_file = work / "prefix.json"
                 _prefix(bundle, PEER_LIMIT, peer_file)
-            peer = _run("stix2", "", peer_file)
+            peer = run_worker("benchmarks.ingest_worker", "stix2", "", str(peer_file))
             peer_rate = peer["objects"] / peer["seconds"]
             print(
                 f"    stix2.parse alone{' (first 100k objects)' if peer_file != bundle else ''}: "
                 f"{peer_rate:,.0f} objects/s, peak RSS {peer['peak_rss_mb']:,.0f} MB"
             )
-            targets: list[tuple[str, str, Callable[[], None] | None]] = [
-                ("sqlite", f"sqlite:///{work / f'hub-{size}.db'}", None)
-            ]
-            pg = scratch_database()
-            if pg:
-                targets.append(("postgresql", pg[0], pg[1]))
-            for name, url, drop in targets:
+            for name, url, drop in backends(work / f"hub-{size}.db"):
                 try:
-                    engine = make_engine(url)
-                    upgrade(engine)
-                    engine.dispose()
-                    hub = _run("hub", url, bundle)
+                    migrate(url)
+                    hub = run_worker("benchmarks.ingest_worker", "hub", url, str(bundle))
                     rate = hub["objects"] / hub["seconds"]
                     p50, p99 = _lookups(url, sample)
                     print(

@@ -8,31 +8,13 @@ mapping, validation, pattern parsing, value normalisation, warninglist checks an
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.mispgen import write_event
-from benchmarks.pg import scratch_database
-from herdsec.core.db import make_engine
-from herdsec.migrations import upgrade
+from benchmarks.pg import backends, migrate, run_worker
 
 PEER_LIMIT = 200_000
-
-
-def _run(mode: str, url: str, path: Path) -> dict[str, float]:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "benchmarks.misp_worker", mode, url, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def run(quick: bool = False, sizes: list[int] | None = None) -> None:
@@ -44,25 +26,17 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
             write_event(path, size)
             mb = path.stat().st_size / 1e6
             print(f"  {size:,} attributes: event {mb:,.1f} MB")
-            peer = _run("pymisp", "", path) if size <= PEER_LIMIT else None
+            peer = run_worker("benchmarks.misp_worker", "pymisp", "", str(path)) if size <= PEER_LIMIT else None
             if peer:
                 peer_rate = peer["attributes"] / peer["seconds"]
                 print(
                     f"    pymisp MISPEvent().load(): {peer_rate:,.0f} attributes/s, "
                     f"peak RSS {peer['peak_rss_mb']:,.0f} MB"
                 )
-            targets: list[tuple[str, str, Callable[[], None] | None]] = [
-                ("sqlite", f"sqlite:///{work / f'hub-{size}.db'}", None)
-            ]
-            pg = scratch_database()
-            if pg:
-                targets.append(("postgresql", pg[0], pg[1]))
-            for name, url, drop in targets:
+            for name, url, drop in backends(work / f"hub-{size}.db"):
                 try:
-                    engine = make_engine(url)
-                    upgrade(engine)
-                    engine.dispose()
-                    hub = _run("hub", url, path)
+                    migrate(url)
+                    hub = run_worker("benchmarks.misp_worker", "hub", url, str(path))
                     rate = hub["attributes"] / hub["seconds"]
                     ratio = f" ({rate / peer_rate:.2f}x pymisp load)" if peer else ""
                     print(
