@@ -34,3 +34,21 @@ def test_hidden_shares_and_sightings_move_neither_the_cursor_nor_the_answer(sess
         ("add", "185.220.101.20"),
     ]
     assert third[-1]["cursor"] != cursor
+
+
+def test_a_red_sighting_does_not_revive_a_value_in_bulk_output(session: Session) -> None:
+    """The reader sees its own TLP:RED sighting interactively (lookup revives the indicator), but exports and scan
+    sets leave the hub unattended: through them the RED report changes nothing."""
+    from herdsec.intel import service
+    from herdsec.intel.exportable import exportable_values
+
+    sharer, reader = make_member(session, "analyst"), make_member(session, "analyst")
+    old = indicator("185.220.103.7", tlp=Tlp.GREEN)
+    old.update(valid_from="2020-01-01T00:00:00Z", created="2020-01-01T00:00:00Z", modified="2020-01-01T00:00:00Z")
+    share(session, sharer.principal, old, distribution="community")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    red = sighting(old["id"], object_marking_refs=[TLP2_MARKINGS[Tlp.RED]], last_seen=now, first_seen=now)
+    share(session, reader.principal, red, distribution="organization")
+    assert not service.lookup(session, reader.principal, "185.220.103.7").matches[0].expired  # interactively revived
+    assert [line for line in scanset.changes(session, reader.principal, None) if "op" in line] == []
+    assert [v.value for v in exportable_values(session, reader.principal)] == []

@@ -11,7 +11,6 @@ given once, with the newest exportable indicator that carries it.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from herdsec import identity
 from herdsec.core.clock import as_utc, utcnow
 from herdsec.core.errors import N_, InvalidInput
 from herdsec.identity import Principal
-from herdsec.intel import decay
+from herdsec.intel import decay, sightings
 from herdsec.intel.access import visible_objects
 from herdsec.intel.models import Observable, Sighting, StixObject
 from herdsec.intel.sightings import visible_reports
@@ -223,32 +222,6 @@ def _pages(session: Session, selection: _Selection, kind: IocType, batch: int) -
         after, inclusive = last, True
 
 
-def _false_positives_and_sightings(
-    session: Session, selection: _Selection, stix_ids: list[str]
-) -> dict[str, tuple[datetime | None, int, datetime | None]]:
-    """Per indicator: (newest sighting, organizations reporting a false positive, earliest expiration report)."""
-    query = select(Sighting.stix_id, Sighting.kind, Sighting.last_seen, Sighting.org_id).where(
-        Sighting.stix_id.in_(stix_ids), visible_reports(selection.actor)
-    )
-    if selection.as_of is not None:
-        query = query.where(Sighting.id <= selection.as_of.max_sighting_id)
-    newest: dict[str, datetime] = {}
-    doubters: dict[str, set[int]] = defaultdict(set)
-    expired: dict[str, datetime] = {}
-    for sid, kind, last, org_id in session.execute(query):
-        if kind == "sighting":
-            if sid not in newest or last > newest[sid]:
-                newest[sid] = last
-        elif kind == "false-positive":
-            doubters[sid].add(org_id)
-        elif sid not in expired or last < expired[sid]:
-            expired[sid] = last
-    return {
-        sid: (newest.get(sid), len(doubters.get(sid, ())), expired.get(sid))
-        for sid in set(newest) | set(doubters) | set(expired)
-    }
-
-
 # Positions of the selected columns (index access on rows is several times faster than attribute access).
 _KEY, _VALUE, _PROBLEM, _LISTS, _PK, _STIX_ID, _NAME, _ORG, _TLP, _ADDED, _MODIFIED, _DATA = range(len(_COLUMNS))
 _Candidate = tuple[Any, float, bool, bool]  # (row, score, expired, false positive)
@@ -303,7 +276,15 @@ def _values(
     stix_ids = sorted({r[_STIX_ID] for r in rows})
     inputs: dict[str, tuple[datetime | None, int, datetime | None]] = {}
     for start in range(0, len(stix_ids) if selection.reports else 0, 2000):
-        inputs.update(_false_positives_and_sightings(session, selection, stix_ids[start : start + 2000]))
+        inputs.update(
+            sightings.decay_inputs(
+                session,
+                selection.actor,
+                stix_ids[start : start + 2000],
+                bulk=True,
+                max_sighting_id=selection.as_of.max_sighting_id if selection.as_of is not None else None,
+            )
+        )
     missing = {r[_ORG] for r in rows} - names.keys()
     if missing:
         names.update({i: o.name for i, o in identity.get_orgs(session, missing).items()})

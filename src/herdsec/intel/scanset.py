@@ -155,7 +155,7 @@ def _active(session: Session, actor: Principal, rows: list[Any], now: datetime) 
     """The rows whose indicator is neither expired nor reported as a false positive, as ``add`` lines."""
     if not rows:
         return
-    inputs = sightings.decay_inputs(session, actor, sorted({row.stix_id for row in rows}))
+    inputs = sightings.decay_inputs(session, actor, sorted({row.stix_id for row in rows}), bulk=True)
     verdicts: dict[str, bool] = {}
     for row in rows:
         active = verdicts.get(row.stix_id)

@@ -107,7 +107,7 @@ def search(
     return Page[ObjectSummary](items=items, next=encode_cursor(page[-1].id) if more else None)
 
 
-def _scores(session: Session, actor: Principal, objects: list[StixObject]) -> dict[str, float]:
+def _scores(session: Session, actor: Principal, objects: list[StixObject], *, bulk: bool = False) -> dict[str, float]:
     indicators = [o for o in objects if o.type == "indicator"]
     if not indicators:
         return {}
@@ -116,7 +116,7 @@ def _scores(session: Session, actor: Principal, objects: list[StixObject]) -> di
             select(Observable.object_id, Observable.type).where(Observable.object_id.in_([o.id for o in indicators]))
         ).all()
     )
-    inputs = sightings.decay_inputs(session, actor, [o.stix_id for o in indicators])
+    inputs = sightings.decay_inputs(session, actor, [o.stix_id for o in indicators], bulk=bulk)
     now = utcnow()
     out = {}
     for obj in indicators:

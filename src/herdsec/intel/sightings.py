@@ -158,18 +158,28 @@ def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> di
 
 
 def decay_inputs(
-    session: Session, actor: Principal, stix_ids: list[str]
+    session: Session,
+    actor: Principal,
+    stix_ids: list[str],
+    *,
+    bulk: bool = False,
+    max_sighting_id: int | None = None,
 ) -> dict[str, tuple[datetime | None, int, datetime | None]]:
-    """Per object: (newest sighting, organizations reporting a false positive, earliest expiration report)."""
+    """Per object: (newest sighting, organizations reporting a false positive, earliest expiration report).
+
+    ``bulk``: only the reports the actor's bulk view admits (exports, scan sets, webhooks: a TLP:RED sighting object
+    must not change what leaves the hub unattended). ``max_sighting_id``: as of that report (an export's state)."""
     out: dict[str, tuple[datetime | None, int, datetime | None]] = {}
     if not stix_ids:
         return out
+    objects = [visible_objects(identity.viewer_for(actor, bulk=True))] if bulk else None
+    query = select(Sighting.stix_id, Sighting.kind, Sighting.last_seen, Sighting.org_id).where(
+        Sighting.stix_id.in_(stix_ids), visible_reports(actor, objects=objects)
+    )
+    if max_sighting_id is not None:
+        query = query.where(Sighting.id <= max_sighting_id)
     doubters: dict[str, set[int]] = defaultdict(set)
-    for sid, kind, last, org_id in session.execute(
-        select(Sighting.stix_id, Sighting.kind, Sighting.last_seen, Sighting.org_id).where(
-            Sighting.stix_id.in_(stix_ids), visible_reports(actor)
-        )
-    ):
+    for sid, kind, last, org_id in session.execute(query):
         newest, _fps, expired = out.get(sid, (None, 0, None))
         if kind == "sighting":
             newest = last if newest is None or last > newest else newest

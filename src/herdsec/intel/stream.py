@@ -181,7 +181,6 @@ def read(session: Session, after: Cursor, max_items: int = 1000) -> tuple[list[I
             if len(items) >= max_items:
                 return items, cursor
     return items, cursor
-    return items, cursor
 
 
 def _expand(session: Session, event: events.Event, after_seq: int, limit: int) -> tuple[list[Item], bool]:
@@ -330,13 +329,14 @@ def newest_cursor(session: Session) -> Cursor:
     return Cursor(events.last_id(session))
 
 
-def scores(session: Session, principal: Principal, items: list[Item]) -> dict[int, float]:
-    """Decay scores now, as ``principal`` sees them, of the indicators the items concern (by object pk)."""
+def scores(session: Session, principal: Principal, items: list[Item], *, bulk: bool = False) -> dict[int, float]:
+    """Decay scores now, as ``principal`` sees them (``bulk``: through its bulk view), of the indicators the items
+    concern (by object pk)."""
     from herdsec.intel.search import _scores
 
     pks = sorted({i.pk for i in items})
     if not pks:
         return {}
     objects = list(session.scalars(select(StixObject).where(StixObject.id.in_(pks))))
-    by_stix = _scores(session, principal, objects)
+    by_stix = _scores(session, principal, objects, bulk=bulk)
     return {o.id: by_stix[o.stix_id] for o in objects if o.stix_id in by_stix}

@@ -199,7 +199,7 @@ class EventStream(Response):
 
 def _scored(hub: Hub, sub: Subscription, items: list[Item]) -> list[Item]:
     with hub.database.transaction() as session:
-        found = stream.scores(session, sub.principal, items)
+        found = stream.scores(session, sub.principal, items, bulk=sub.bulk)
     least = sub.filters.min_score or 0.0
     return [i for i in items if found.get(i.pk, -1.0) >= least]
 

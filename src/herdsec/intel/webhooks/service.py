@@ -171,7 +171,7 @@ def enqueue(session: Session, limit: int = QUEUE_ITEMS) -> int:
         sub = Subscription(principal, Filters.parse(hook.types, hook.tlps, hook.min_score, hook.sectors), bulk=True)
         wanted = [i for i in items if sub.admits(i)]
         if wanted and hook.min_score is not None:
-            scored = stream.scores(session, principal, wanted)
+            scored = stream.scores(session, principal, wanted, bulk=True)
             wanted = [i for i in wanted if scored.get(i.pk, -1.0) >= hook.min_score]
         if wanted:
             session.execute(
