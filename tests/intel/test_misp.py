@@ -487,3 +487,12 @@ def test_lists_of_events_and_element_level_problems(session: Session) -> None:
     assert status.failure_count == 5 and status.events[0].failure_count == 0
     bare = load(session, a.principal, [first["Event"]])
     assert bare.events[0].uuid == first["Event"]["uuid"] and bare.stored_count == 0
+
+
+def test_numbers_in_other_scripts_are_refused_by_name_not_a_crash(session: Session) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: a distribution written so is one refused attribute."""
+    a = make_member(session, "analyst")
+    bad = attribute("ip-dst", "192.0.2.98") | {"distribution": "²"}
+    result = load(session, a.principal, event(attribute("ip-dst", "192.0.2.99"), bad)).events[0]
+    assert [(f.where, f.uuid) for f in result.failures] == [("Attribute[1]", bad["uuid"])]
+    assert "distribution" in result.failures[0].reason

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy.orm import Session
 
+from herdsec.core.errors import InvalidInput
 from herdsec.identity.visibility import TLP2_MARKINGS, Tlp
 from herdsec.intel import scanset
 from tests.factories import make_member
@@ -52,3 +54,10 @@ def test_a_red_sighting_does_not_revive_a_value_in_bulk_output(session: Session)
     assert not service.lookup(session, reader.principal, "185.220.103.7").matches[0].expired  # interactively revived
     assert [line for line in scanset.changes(session, reader.principal, None) if "op" in line] == []
     assert [v.value for v in exportable_values(session, reader.principal)] == []
+
+
+@pytest.mark.parametrize("cursor", ["1.2", "a.b.c", "1.2.³", "².1.1", "1.2." + "9" * 20])
+def test_a_bad_scan_set_cursor_is_refused_by_name(session: Session, cursor: str) -> None:
+    reader = make_member(session, "analyst")
+    with pytest.raises(InvalidInput, match="invalid scan set cursor"):
+        list(scanset.changes(session, reader.principal, cursor))

@@ -279,6 +279,7 @@ def test_limit_zero_and_bad_filters_are_400(client: TestClient, session: Session
         {"limit": "0"},
         {"limit": "-1"},
         {"limit": "ten"},
+        {"limit": "²"},
         {"added_after": "yesterday"},
         {"match[version]": "2026-13-01"},
         {"match[colour]": "red"},

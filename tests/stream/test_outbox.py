@@ -100,7 +100,7 @@ def test_small_read_limits_page_through_a_batch_without_loss(session: Session) -
     assert len(got) == 7 and len({i.cursor for i in got}) == 7
 
 
-@pytest.mark.parametrize("garbage", ["abc", "-1", "1.x", "1..2", "١٢", "9" * 60, "1.2.3"])
+@pytest.mark.parametrize("garbage", ["abc", "-1", "1.x", "1..2", "١٢", "9" * 60, "1.2.3", "1.²", "²"])
 def test_garbage_last_event_ids_are_refused(garbage: str) -> None:
     with pytest.raises(InvalidInput, match="not a stream position"):
         stream.parse_cursor(garbage)

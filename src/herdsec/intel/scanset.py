@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from herdsec import identity
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput
+from herdsec.core.text import ascii_digits
 from herdsec.identity import Principal
 from herdsec.intel import decay, sightings
 from herdsec.intel.access import visible_objects
@@ -56,7 +57,7 @@ class Cursor:
     @staticmethod
     def decode(text: str) -> Cursor:
         parts = text.split(".")
-        if len(parts) != 3 or not all(part.isdigit() and len(part) <= 19 for part in parts):
+        if len(parts) != 3 or not all(ascii_digits(part) and len(part) <= 19 for part in parts):
             raise InvalidInput(N_("invalid scan set cursor"), where="after")
         return Cursor(int(parts[0]), int(parts[1]), int(parts[2]))
 

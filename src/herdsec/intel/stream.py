@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from herdsec import identity
 from herdsec.core import events
 from herdsec.core.errors import N_, InvalidInput
+from herdsec.core.text import ascii_digits
 from herdsec.identity import Principal
 from herdsec.identity.visibility import Distribution, Shared, Tlp, Viewer, may_see
 from herdsec.intel.models import StixObject
@@ -47,13 +48,13 @@ def parse_cursor(text: str) -> Cursor:
     """``12``, ``12.3456`` (an item id) or ``0``; anything else is refused with a clear message."""
     raw = text.strip()
     head, dot, tail = raw.partition(".")
-    if len(raw) > MAX_ID_TEXT or not head.isdigit() or (dot and not tail.isdigit()) or not head.isascii():
+    if len(raw) > MAX_ID_TEXT or not ascii_digits(head) or (dot and not ascii_digits(tail)):
         raise InvalidInput(
             N_("Last-Event-ID %(value)r is not a stream position (expected an id such as 42 or 42.1337)"),
             where="Last-Event-ID",
             value=raw[:MAX_ID_TEXT],
         )
-    return Cursor(int(head), int(tail) if dot and tail.isascii() else WHOLE)
+    return Cursor(int(head), int(tail) if dot else WHOLE)
 
 
 def check_not_future(cursor: Cursor, newest: int) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, NoReturn
 
+from herdsec.core.text import ascii_digits
 from herdsec.identity.visibility import TLP2_MARKINGS, Distribution, Tlp
 from herdsec.intel.indicators import NAMESPACE
 from herdsec.intel.misp.schemas import MispProblem
@@ -378,7 +379,7 @@ class EventConverter:
                 continue
             seen = _timestamp(sighting.get("date_sighting"))
             kind_raw = str(sighting.get("type", "0"))
-            if seen is None or not kind_raw.isdigit() or int(kind_raw) not in SIGHTING_KINDS:
+            if seen is None or not ascii_digits(kind_raw) or int(kind_raw) not in SIGHTING_KINDS:
                 self._fail(here, sighting.get("uuid"), "a sighting needs a date_sighting and a type 0, 1 or 2")
                 continue
             key = sighting.get("uuid") if isinstance(sighting.get("uuid"), str) else None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from herdsec import identity
 from herdsec.core.errors import N_, NotFound
+from herdsec.core.text import ascii_digits
 from herdsec.identity import Principal
 from herdsec.identity.visibility import Distribution, Tlp
 from herdsec.intel.access import visible_objects
@@ -275,7 +276,7 @@ class _Context:
 
     def _distribution(self, row: _Row, original: object) -> str:
         stored = (row.distribution.value, row.group_id)
-        if str(original).isdigit():
+        if ascii_digits(str(original)):
             number = int(original)  # type: ignore[call-overload]
             if number == INHERIT and stored == self.reach:
                 return str(INHERIT)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, HerdsecError, InvalidInput, PermissionDenied
+from herdsec.core.text import ascii_digits
 from herdsec.identity import Principal, Role
 from herdsec.identity.visibility import Viewer
 from herdsec.intel.access import visible_objects
@@ -79,7 +80,7 @@ def _manifest_entry(event: dict[str, Any]) -> dict[str, Any]:
     """As PyMISP writes it: numbers as numbers."""
     entry = {key: event[key] for key in MANIFEST_FIELDS if key in event}
     for key in ("analysis", "threat_level_id", "timestamp"):
-        if str(entry.get(key, "")).isdigit():
+        if ascii_digits(str(entry.get(key, ""))):
             entry[key] = int(entry[key])
     return entry
 
@@ -186,7 +187,7 @@ def _manifest(fetch: Fetch, base: str) -> dict[str, Any]:
 def _stamp(meta: object) -> int | None:
     raw = meta.get("timestamp") if isinstance(meta, dict) else None
     text = str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
-    return int(text) if text.isdigit() else None
+    return int(text) if ascii_digits(text) else None
 
 
 def _remember(session: Session, org_id: int, feed: str, event_uuid: str, stamp: int, exists: bool) -> None:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from herdsec.core.text import ascii_digits
 from herdsec.identity.visibility import Distribution, Tlp
 from herdsec.ioc.pattern import parse
 
@@ -249,7 +250,7 @@ def techniques_of_tags(names: list[str]) -> list[str]:
 def parse_distribution(raw: object, *, allow_inherit: bool) -> int:
     """A MISP distribution number (``"3"`` or ``3``); raises BadValue for anything else."""
     text = str(raw).strip() if raw is not None else ""
-    if not text.isdigit() or int(text) > (INHERIT if allow_inherit else 4):
+    if not ascii_digits(text) or int(text) > (INHERIT if allow_inherit else 4):
         raise BadValue(f"distribution {raw!r} is not a MISP distribution (0-{INHERIT if allow_inherit else 4})")
     return int(text)
 
@@ -325,7 +326,7 @@ AS_MAX = 4_294_967_295  # autonomous system numbers have 32 bits
 
 def _number(text: str) -> int | None:
     """A non-negative decimal integer written in ASCII digits, else None."""
-    return int(text) if text.isascii() and text.isdigit() else None
+    return int(text) if ascii_digits(text) else None
 
 
 def observable_of(misp_type: str, value: str) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from herdsec.core.errors import N_, InvalidInput
+from herdsec.core.text import ascii_digits
 from herdsec.intel.stix import format_timestamp, parse_timestamp
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
@@ -144,7 +145,7 @@ def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
     text = raw.strip()
-    if not text.isdigit() or int(text) < 1:
+    if not ascii_digits(text) or int(text) < 1:
         raise InvalidInput(N_("limit must be a whole number of at least 1"), where="limit")
     return min(int(text), MAX_LIMIT)
 
@@ -215,6 +216,6 @@ def read_cursor(secret: str, token: str, digest: str) -> int:
         seq_text, _sep, bound = payload.decode().partition(".")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise refused from None
-    if not good or bound != digest or not seq_text.isdigit():
+    if not good or bound != digest or not ascii_digits(seq_text):
         raise refused
     return int(seq_text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from herdsec.core.text import ascii_digits
+
 SIGNATURE_HEADER = "X-HerdSec-Signature"
 
 
@@ -17,7 +19,7 @@ def signature(secret: str, body: bytes, timestamp: int) -> str:
 def verify(secret: str, body: bytes, header: str, now: int, tolerance: int = 300) -> bool:
     """What a receiver does (also used by the tests): parse the header, check the age, compare in constant time."""
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    if not parts.get("t", "").isdigit() or "v1" not in parts:
+    if not ascii_digits(parts.get("t", "")) or "v1" not in parts:
         return False
     timestamp = int(parts["t"])
     if abs(now - timestamp) > tolerance:
