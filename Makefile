@@ -12,7 +12,7 @@ help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml setup.py src/herdsec/scan/_prefilter.c
-	@scripts/install-compiler.sh
+	@PYTHON=$(PYTHON) scripts/install-compiler.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[server,dev]"

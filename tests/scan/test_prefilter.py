@@ -176,3 +176,20 @@ def test_the_64_byte_scan_equals_the_byte_by_byte_scan(chunk: bytes, picks: list
         filters.append(held)
     assert filters[0].simd() and not filters[1].simd()
     assert filters[0].lines(chunk) == filters[1].lines(chunk)
+
+
+def test_a_filter_is_initialised_once() -> None:
+    """A second ``__init__`` would free the tables a scan (which runs without the GIL) may be reading."""
+    held = _filter()
+    with pytest.raises(RuntimeError, match="already initialised"):
+        held.__init__(CHUNK_TABLE)  # type: ignore[misc]
+    held.freeze()
+    assert held.lines(b"x\n") == (1, [])
+
+
+def test_a_network_of_every_address_is_not_scanned_for() -> None:
+    from herdsec.ioc.types import IocType, Value
+
+    matcher = Matcher()
+    assert not matcher.add(Value(IocType.CIDR, "0.0.0.0/0", "0.0.0.0/0"))
+    assert matcher.add(Value(IocType.CIDR, "10.0.0.0/8", "10.0.0.0/8")) and matcher.count == 1

@@ -59,6 +59,8 @@ typedef struct {
 #define NUMERIC_CLASS 4
 #define DOTLESS_CLASS 5
 #define CLASSES 6
+_Static_assert(F_PROBE == 1u << WORD_CLASS && F_DOMAIN == 1u << DOMAIN_CLASS && F_NET == 1u << NET_CLASS,
+               "the stored bits of a key are 1 << its class");
 
 typedef struct {
     PyObject_HEAD
@@ -250,6 +252,10 @@ static int Filter_init(Filter *self, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"table", "simd", NULL};
     Py_buffer table;
     int simd = 1;
+    if (self->keys != NULL) { /* a second __init__ would free what a scan without the GIL may be reading */
+        PyErr_SetString(PyExc_RuntimeError, "the filter is already initialised");
+        return -1;
+    }
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|$p", names, &table, &simd)) return -1;
     if (table.len != 256) {
         PyBuffer_Release(&table);
@@ -262,16 +268,17 @@ static int Filter_init(Filter *self, PyObject *args, PyObject *kwargs) {
         PyErr_SetString(PyExc_ValueError, "the table must map newlines to spaces and keep '.' and '@'");
         return -1;
     }
-    free(self->keys);
-    free(self->flags);
-    for (int k = 0; k < CLASSES; k++) free(self->classes[k].bloom);
     memset(self->classes, 0, sizeof(self->classes));
-    self->keys = calloc(1024, sizeof(uint64_t));
-    self->flags = calloc(1024, 1);
-    if (self->keys == NULL || self->flags == NULL) {
+    uint64_t *keys = calloc(1024, sizeof(uint64_t));
+    uint8_t *flags = calloc(1024, 1);
+    if (keys == NULL || flags == NULL) {
+        free(keys);
+        free(flags);
         PyErr_NoMemory();
         return -1;
     }
+    self->keys = keys;
+    self->flags = flags;
     self->mask = 1023;
     self->count = 0;
     self->max_len = 0;
@@ -638,10 +645,9 @@ PyMODINIT_FUNC PyInit__prefilter(void) {
     if (PyType_Ready(&FilterType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    Py_INCREF(&FilterType);
-    if (PyModule_AddObject(m, "Filter", (PyObject *)&FilterType) < 0 || PyModule_AddIntConstant(m, "PROBE", F_PROBE) < 0 ||
-        PyModule_AddIntConstant(m, "DOMAIN", F_DOMAIN) < 0 || PyModule_AddIntConstant(m, "NET", F_NET) < 0) {
-        Py_DECREF(&FilterType);
+    if (PyModule_AddObjectRef(m, "Filter", (PyObject *)&FilterType) < 0 ||
+        PyModule_AddIntConstant(m, "PROBE", F_PROBE) < 0 || PyModule_AddIntConstant(m, "DOMAIN", F_DOMAIN) < 0 ||
+        PyModule_AddIntConstant(m, "NET", F_NET) < 0) {
         Py_DECREF(m);
         return NULL;
     }

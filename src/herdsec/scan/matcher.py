@@ -188,7 +188,6 @@ class Matcher:
         self._net_keys: dict[int, set[bytes]] = {}
         self.probes: frozenset[bytes] = frozenset()
         self.net_keys: tuple[frozenset[bytes], ...] = ()
-        self.problems: list[str] = []
         self.exact: frozenset[bytes] = frozenset()
         self.domains: frozenset[bytes] = frozenset()
         self.url_hosts: frozenset[bytes] = frozenset()
@@ -231,12 +230,13 @@ class Matcher:
         self.count += len(self._exact) - before
 
     def add_canonical(self, kind: IocType, text: str) -> None:
-        """Add a domain, IPv4 address or hash already in canonical form (the fast path of large lists)."""
+        """Add a domain, IPv4 address or hash already in canonical form (counted once, as ``add_many_canonical``)."""
+        new = text.encode() not in self._exact
         if kind is IocType.DOMAIN:
             self._add_domain(text)
         else:
             self._exact.setdefault(text.encode(), kind.value)
-        self.count += 1
+        self.count += new
 
     def _add_domain(self, text: str) -> None:
         self._exact.setdefault(text.encode(), IocType.DOMAIN.value)
@@ -250,6 +250,8 @@ class Matcher:
     def _add_network(self, text: str) -> bool:
         address, _, length_text = text.partition("/")
         length = int(length_text)
+        if length < 1:  # /0 is every address: flagged by normalisation, refused here too
+            return False
         if ":" in address:
             number = _v6_number(address.encode())
             if number is None or length < 8:
