@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.scan import generate
+from benchmarks.scan import generate, stages
 
 MB = 1_000_000
 
@@ -197,6 +197,7 @@ def run(
             random.Random(count).shuffle(values)
             ioc_file = work / f"iocs-{count}.txt"
             generate.write_indicators(ioc_file, values)
+            print(stages.measure(logs, ioc_file), flush=True)
             results.append(_scan(herdsec, ioc_file, logs, len(values), data_bytes, truth, work, env))
             print(_line(results[-1]), flush=True)
             results.append(_grep(ioc_file, logs, len(values), data_bytes, truth, work, env, full=not grep_prefix))

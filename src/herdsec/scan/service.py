@@ -17,7 +17,7 @@ from herdsec.ioc.types import IocType
 from herdsec.scan.engine import Match
 from herdsec.scan.hub import Hub, HubUnreachable, ScanSet
 from herdsec.scan.iocs import Loaded, load_file
-from herdsec.scan.matcher import Matcher
+from herdsec.scan.matcher import COMPILED, Matcher
 
 
 @dataclass(slots=True)
@@ -33,23 +33,24 @@ class IndicatorSet:
     cpu_seconds: float
 
 
-def load(iocs: Iterable[Path], hub: Hub | None) -> IndicatorSet:
-    """Indicators from files and/or the hub; :class:`InvalidInput` when the set is empty."""
+def load(iocs: Iterable[Path], hub: Hub | None, *, compiled: bool = COMPILED) -> IndicatorSet:
+    """Indicators from files and/or the hub; :class:`InvalidInput` when the set is empty. ``compiled=False`` uses
+    the pure-Python first stage (the benchmark compares the two)."""
     enabled = gc.isenabled()
     gc.disable()  # a million values make no reference cycles; collecting while they are built costs ~15%
     try:
-        return _load(iocs, hub)
+        return _load(iocs, hub, compiled)
     finally:
         if enabled:
             gc.enable()
 
 
-def _load(iocs: Iterable[Path], hub: Hub | None) -> IndicatorSet:
+def _load(iocs: Iterable[Path], hub: Hub | None, compiled: bool) -> IndicatorSet:
     started, cpu_started = time.perf_counter(), time.process_time()
     loaded = Loaded()
     for path in iocs:
         load_file(path, loaded)
-    matcher = Matcher()
+    matcher = Matcher(compiled=compiled)
     ids: dict[tuple[str, str], set[str]] = {}
     by_kind: dict[IocType, list[str]] = {}
     for kind, text in loaded.canonical:
