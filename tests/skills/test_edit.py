@@ -13,7 +13,7 @@ from herdsec.identity.models import AuditEntry
 from herdsec.skills import market, programmes, service
 from herdsec.skills.models import SkillCourse, SkillPosting
 from herdsec.skills.schemas import CourseIn, CustomRoleEdit, CustomRoleIn, PostingIn, ProgrammeIn
-from tests.factories import bearer, make_member
+from tests.factories import Member, bearer, make_member, make_user, principal_of
 from tests.test_pages import csrf, log_in
 
 HTML = {"Accept": "text/html"}
@@ -244,3 +244,30 @@ def test_what_the_real_user_review_fixed(client: TestClient, session: Session) -
     assert "Gaps toward Defensive Cybersecurity" in page
     assert "/skills/market?province=Hu%E1%BA%BF" in page and "/skills/me?target=PD-WRL-001" in page
     assert "province not given" in client.get("/skills/market", headers=HTML).text
+
+
+def test_viewers_are_not_offered_to_change_stored_postings(client: TestClient, session: Session) -> None:
+    """The page hides Edit/Delete from a viewer and its edit form refuses them, as the change itself does (403)."""
+    bank = make_member(session, "analyst", kind="bank")
+    market.store_postings(session, bank.principal, [PostingIn(id="v1", title="Chuyên viên SOC", text="SIEM")])
+    row = session.scalar(select(SkillPosting).where(SkillPosting.external_id == "v1"))
+    assert row is not None
+    viewer_user = make_user(session, bank.org, "viewer")
+    viewer = Member(bank.org, viewer_user, principal_of(session, viewer_user), "")
+    assert market.may_change_posting(bank.principal, row) and not market.may_change_posting(viewer.principal, row)
+    assert not market.may_change_posting(None, row)
+    assert market.may_change_posting(make_member(session, "viewer", coordinator=True).principal, row)
+    session.commit()
+    log_in(client, viewer)
+    listing = client.get("/skills/postings", headers=HTML)
+    assert listing.status_code == 200 and "Chuyên viên SOC" in listing.text
+    assert f"/skills/postings/{row.id}/edit" not in listing.text
+    assert f"/skills/postings/{row.id}/delete" not in listing.text
+    assert client.get(f"/skills/postings/{row.id}/edit", headers=HTML).status_code == 403
+    token = csrf(listing.text)
+    data = {"csrf_token": token, "id": "v1", "title": "Pentester", "text": "web"}
+    assert client.post(f"/skills/postings/{row.id}/edit", data=data).status_code == 403
+    assert client.post(f"/skills/postings/{row.id}/delete", data={"csrf_token": token}).status_code == 403
+    client.cookies.clear()
+    log_in(client, bank)
+    assert f"/skills/postings/{row.id}/edit" in client.get("/skills/postings", headers=HTML).text
