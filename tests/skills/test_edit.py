@@ -271,3 +271,15 @@ def test_viewers_are_not_offered_to_change_stored_postings(client: TestClient, s
     client.cookies.clear()
     log_in(client, bank)
     assert f"/skills/postings/{row.id}/edit" in client.get("/skills/postings", headers=HTML).text
+
+
+@pytest.mark.parametrize("code", ["PD-WRL-001", "ECSF-01"])
+def test_no_edit_form_for_catalogue_roles(client: TestClient, session: Session, code: str) -> None:
+    """NICE and ECSF roles are reference data: a coordinator gets no edit form for them (404), only for custom ones."""
+    boss = make_member(session, coordinator=True)
+    service.create_custom_role(session, boss.principal, FRAUD)
+    session.commit()
+    log_in(client, boss)
+    refused = client.get(f"/skills/roles/{code}/edit", headers=HTML)
+    assert refused.status_code == 404 and "no custom work role" in refused.text
+    assert client.get(f"/skills/roles/{FRAUD.code}/edit", headers=HTML).status_code == 200

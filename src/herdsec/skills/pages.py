@@ -142,6 +142,8 @@ def _role_edit_page(request: Request, code: str, status: int = 200, **context: A
     with transaction(request) as s:
         detail = service.role_detail(s, code)
         groups = service.list_groups(s, "category")
+    if detail.framework != "custom":  # NICE and ECSF roles are reference data: there is no edit form for them
+        raise NotFound(N_("no custom work role %(code)s"), code=detail.code)
     if "form" not in context:
         context["form"] = {
             "name_en": detail.name_en,
