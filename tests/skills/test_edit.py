@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from herdsec.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from herdsec.identity.models import AuditEntry
 from herdsec.skills import market, programmes, service
-from herdsec.skills.models import SkillCourse, SkillPosting
+from herdsec.skills.models import SkillCourse, SkillPosting, SkillRole
 from herdsec.skills.schemas import CourseIn, CustomRoleEdit, CustomRoleIn, PostingIn, ProgrammeIn
 from tests.factories import Member, bearer, make_member, make_user, principal_of
 from tests.test_pages import csrf, log_in
@@ -283,3 +283,19 @@ def test_no_edit_form_for_catalogue_roles(client: TestClient, session: Session, 
     refused = client.get(f"/skills/roles/{code}/edit", headers=HTML)
     assert refused.status_code == 404 and "no custom work role" in refused.text
     assert client.get(f"/skills/roles/{FRAUD.code}/edit", headers=HTML).status_code == 200
+
+
+def test_editing_a_custom_role_keeps_the_other_details(session: Session) -> None:
+    coordinator = make_member(session, coordinator=True)
+    service.create_custom_role(session, coordinator.principal, FRAUD)
+    role = session.scalar(select(SkillRole).where(SkillRole.code == FRAUD.code))
+    assert role is not None
+    role.details = {**role.details, "source_url": "https://example.org/fraud", "reviewed": "2026-04"}
+    session.flush()
+    edit = CustomRoleEdit(**FRAUD.model_dump(exclude={"code"}) | {"aliases": ["card fraud lead"]})
+    changed = service.update_custom_role(session, coordinator.principal, FRAUD.code, edit)
+    assert changed.vi_source == "author" and changed.details == {
+        "source_url": "https://example.org/fraud",
+        "reviewed": "2026-04",
+        "aliases": ["card fraud lead"],
+    }
