@@ -299,3 +299,26 @@ def test_editing_a_custom_role_keeps_the_other_details(session: Session) -> None
         "reviewed": "2026-04",
         "aliases": ["card fraud lead"],
     }
+
+
+def test_role_edit_form_with_an_unknown_statement_keeps_what_was_typed(client: TestClient, session: Session) -> None:
+    boss = make_member(session, coordinator=True)
+    service.create_custom_role(session, boss.principal, FRAUD)
+    session.commit()
+    log_in(client, boss)
+    token = csrf(client.get(f"/skills/roles/{FRAUD.code}/edit", headers=HTML).text)
+    typed = {
+        "name_en": "Card fraud lead",
+        "name_vi": "Trưởng nhóm chống gian lận thẻ",
+        "text_en": "Leads the card fraud desk.",
+        "text_vi": "",
+        "category": "",
+        "statements": "Q9999",
+        "aliases": "fraud lead; trưởng nhóm gian lận",
+    }
+    bad = client.post(f"/skills/roles/{FRAUD.code}/edit", data=typed | {"csrf_token": token})
+    assert bad.status_code == 422 and "Q9999" in bad.text and "unknown statement" in bad.text
+    assert 'value="Card fraud lead"' in bad.text and 'value="Trưởng nhóm chống gian lận thẻ"' in bad.text
+    assert ">Leads the card fraud desk.</textarea>" in bad.text and ">Q9999</textarea>" in bad.text
+    assert 'value="fraud lead; trưởng nhóm gian lận"' in bad.text
+    assert service.role_detail(session, FRAUD.code).name_en == FRAUD.name_en  # nothing saved
