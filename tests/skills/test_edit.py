@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from herdsec.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from herdsec.identity.models import AuditEntry
 from herdsec.skills import market, programmes, service
-from herdsec.skills.models import SkillCourse, SkillPosting
+from herdsec.skills.models import SkillCourse, SkillPosting, SkillRole
 from herdsec.skills.schemas import CourseIn, CustomRoleEdit, CustomRoleIn, PostingIn, ProgrammeIn
-from tests.factories import bearer, make_member
+from tests.factories import Member, bearer, make_member, make_user, principal_of
 from tests.test_pages import csrf, log_in
 
 HTML = {"Accept": "text/html"}
@@ -244,3 +244,81 @@ def test_what_the_real_user_review_fixed(client: TestClient, session: Session) -
     assert "Gaps toward Defensive Cybersecurity" in page
     assert "/skills/market?province=Hu%E1%BA%BF" in page and "/skills/me?target=PD-WRL-001" in page
     assert "province not given" in client.get("/skills/market", headers=HTML).text
+
+
+def test_viewers_are_not_offered_to_change_stored_postings(client: TestClient, session: Session) -> None:
+    """The page hides Edit/Delete from a viewer and its edit form refuses them, as the change itself does (403)."""
+    bank = make_member(session, "analyst", kind="bank")
+    market.store_postings(session, bank.principal, [PostingIn(id="v1", title="Chuyên viên SOC", text="SIEM")])
+    row = session.scalar(select(SkillPosting).where(SkillPosting.external_id == "v1"))
+    assert row is not None
+    viewer_user = make_user(session, bank.org, "viewer")
+    viewer = Member(bank.org, viewer_user, principal_of(session, viewer_user), "")
+    assert market.may_change_posting(bank.principal, row) and not market.may_change_posting(viewer.principal, row)
+    assert not market.may_change_posting(None, row)
+    assert market.may_change_posting(make_member(session, "viewer", coordinator=True).principal, row)
+    session.commit()
+    log_in(client, viewer)
+    listing = client.get("/skills/postings", headers=HTML)
+    assert listing.status_code == 200 and "Chuyên viên SOC" in listing.text
+    assert f"/skills/postings/{row.id}/edit" not in listing.text
+    assert f"/skills/postings/{row.id}/delete" not in listing.text
+    assert client.get(f"/skills/postings/{row.id}/edit", headers=HTML).status_code == 403
+    token = csrf(listing.text)
+    data = {"csrf_token": token, "id": "v1", "title": "Pentester", "text": "web"}
+    assert client.post(f"/skills/postings/{row.id}/edit", data=data).status_code == 403
+    assert client.post(f"/skills/postings/{row.id}/delete", data={"csrf_token": token}).status_code == 403
+    client.cookies.clear()
+    log_in(client, bank)
+    assert f"/skills/postings/{row.id}/edit" in client.get("/skills/postings", headers=HTML).text
+
+
+@pytest.mark.parametrize("code", ["PD-WRL-001", "ECSF-01"])
+def test_no_edit_form_for_catalogue_roles(client: TestClient, session: Session, code: str) -> None:
+    """NICE and ECSF roles are reference data: a coordinator gets no edit form for them (404), only for custom ones."""
+    boss = make_member(session, coordinator=True)
+    service.create_custom_role(session, boss.principal, FRAUD)
+    session.commit()
+    log_in(client, boss)
+    refused = client.get(f"/skills/roles/{code}/edit", headers=HTML)
+    assert refused.status_code == 404 and "no custom work role" in refused.text
+    assert client.get(f"/skills/roles/{FRAUD.code}/edit", headers=HTML).status_code == 200
+
+
+def test_editing_a_custom_role_keeps_the_other_details(session: Session) -> None:
+    coordinator = make_member(session, coordinator=True)
+    service.create_custom_role(session, coordinator.principal, FRAUD)
+    role = session.scalar(select(SkillRole).where(SkillRole.code == FRAUD.code))
+    assert role is not None
+    role.details = {**role.details, "source_url": "https://example.org/fraud", "reviewed": "2026-04"}
+    session.flush()
+    edit = CustomRoleEdit(**FRAUD.model_dump(exclude={"code"}) | {"aliases": ["card fraud lead"]})
+    changed = service.update_custom_role(session, coordinator.principal, FRAUD.code, edit)
+    assert changed.vi_source == "author" and changed.details == {
+        "source_url": "https://example.org/fraud",
+        "reviewed": "2026-04",
+        "aliases": ["card fraud lead"],
+    }
+
+
+def test_role_edit_form_with_an_unknown_statement_keeps_what_was_typed(client: TestClient, session: Session) -> None:
+    boss = make_member(session, coordinator=True)
+    service.create_custom_role(session, boss.principal, FRAUD)
+    session.commit()
+    log_in(client, boss)
+    token = csrf(client.get(f"/skills/roles/{FRAUD.code}/edit", headers=HTML).text)
+    typed = {
+        "name_en": "Card fraud lead",
+        "name_vi": "Trưởng nhóm chống gian lận thẻ",
+        "text_en": "Leads the card fraud desk.",
+        "text_vi": "",
+        "category": "",
+        "statements": "Q9999",
+        "aliases": "fraud lead; trưởng nhóm gian lận",
+    }
+    bad = client.post(f"/skills/roles/{FRAUD.code}/edit", data=typed | {"csrf_token": token})
+    assert bad.status_code == 422 and "Q9999" in bad.text and "unknown statement" in bad.text
+    assert 'value="Card fraud lead"' in bad.text and 'value="Trưởng nhóm chống gian lận thẻ"' in bad.text
+    assert ">Leads the card fraud desk.</textarea>" in bad.text and ">Q9999</textarea>" in bad.text
+    assert 'value="fraud lead; trưởng nhóm gian lận"' in bad.text
+    assert service.role_detail(session, FRAUD.code).name_en == FRAUD.name_en  # nothing saved

@@ -112,6 +112,9 @@ def _posting_values(item: PostingIn, found: PostingMatch) -> dict[str, object]:
     }
 
 
+POSTING_EDIT_REFUSED = N_("viewers cannot change job postings")
+
+
 def get_posting(session: Session, actor: Principal, posting_id: int) -> SkillPosting:
     """A stored posting: its organization's members and coordinators read it; to others it does not exist."""
     row = session.get(SkillPosting, posting_id)
@@ -120,10 +123,17 @@ def get_posting(session: Session, actor: Principal, posting_id: int) -> SkillPos
     return row
 
 
+def may_change_posting(actor: Principal | None, row: SkillPosting) -> bool:
+    """Its organization's analysts and admins, or a coordinator, may edit or delete a stored posting."""
+    if actor is None:
+        return False
+    return actor.is_coordinator or (row.org_id == actor.org_id and actor.has_role(Role.ANALYST))
+
+
 def _changeable(session: Session, actor: Principal, posting_id: int) -> SkillPosting:
     row = get_posting(session, actor, posting_id)
-    if not actor.is_coordinator and not actor.has_role(Role.ANALYST):
-        raise PermissionDenied(N_("viewers cannot change job postings"))
+    if not may_change_posting(actor, row):
+        raise PermissionDenied(POSTING_EDIT_REFUSED)
     return row
 
 

@@ -142,6 +142,8 @@ def _role_edit_page(request: Request, code: str, status: int = 200, **context: A
     with transaction(request) as s:
         detail = service.role_detail(s, code)
         groups = service.list_groups(s, "category")
+    if detail.framework != "custom":  # NICE and ECSF roles are reference data: there is no edit form for them
+        raise NotFound(N_("no custom work role %(code)s"), code=detail.code)
     if "form" not in context:
         context["form"] = {
             "name_en": detail.name_en,
@@ -256,10 +258,11 @@ def search(request: Request, me: Visitor, q: str = "", kind: str = "") -> Respon
 def _postings_page(request: Request, me: Principal, status: int = 200, **context: Any) -> Response:
     with transaction(request) as s:
         stored = market.list_postings(s, me, limit=50)
+        changeable = {p.id for p in stored if market.may_change_posting(me, p)}
     context.setdefault("results", None)
     context.setdefault("form", {"title": "", "text": ""})
     # not "mine": base.html sets that name (the link to the own organization) for every page
-    return _page(request, "skills/postings.html", status, stored_postings=stored, **context)
+    return _page(request, "skills/postings.html", status, stored_postings=stored, changeable=changeable, **context)
 
 
 @router.get("/postings", response_class=HTMLResponse)
@@ -273,6 +276,8 @@ POSTING_FIELDS = ("id", "title", "text", "employer", "province", "sector", "date
 def _posting_edit_page(request: Request, me: Principal, posting_id: int, status: int = 200, **context: Any) -> Response:
     with transaction(request) as s:
         row = market.get_posting(s, me, posting_id)
+        if not market.may_change_posting(me, row):
+            raise PermissionDenied(market.POSTING_EDIT_REFUSED)
         current = market.posting_in(row)
         best = row.best_role
     if "form" not in context:

@@ -455,7 +455,12 @@ def update_custom_role(session: Session, actor: Principal, code: str, data: Cust
     role.name_en, role.name_vi = data.name_en.strip(), data.name_vi.strip()
     role.text_en, role.text_vi = data.text_en.strip(), data.text_vi.strip() or None
     role.category = data.category
-    role.details = {"aliases": [a.strip() for a in data.aliases if a.strip()], "vi_source": "author"}
+    # other keys of the details (set by the catalogue tooling or a later version) survive an edit
+    role.details = {
+        **(role.details or {}),
+        "aliases": [a.strip() for a in data.aliases if a.strip()],
+        "vi_source": "author",
+    }
     session.execute(delete(SkillRoleStatement).where(SkillRoleStatement.role_id == role.id))
     _link(session, role.id, ids.values())
     identity.audit_record(session, actor, "skills.role.update", "skill_role", role.code)
