@@ -87,3 +87,14 @@ def test_pasted_2017_ratings_count_for_their_successors(client: TestClient) -> N
     assert shown.status_code == 200
     assert "T0098 (2017) counts as T1189." in shown.text
     assert "Not used: nonsense, K0001=9, A0001" in shown.text
+
+
+def test_numbers_in_other_scripts_are_not_a_crash(client: TestClient) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: a page or a rating written so is ignored, not a 500."""
+    token = csrf(client.get(f"/skills/me?target={ROLE}", headers=HTML).text)
+    shown = client.post(
+        "/skills/me",
+        data={"csrf_token": token, "target": ROLE, "view": "task:²", "rate:T1189": "²"},
+        headers=HTML,
+    )
+    assert shown.status_code == 200 and "Page 1 of" in shown.text and _hidden(shown.text) == {}

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from herdsec.core.errors import N_, Conflict, HerdsecError, InvalidInput, NotFound, PermissionDenied
 from herdsec.core.i18n import gettext
+from herdsec.core.text import ascii_digits
 from herdsec.identity import Principal
 from herdsec.skills import market, programmes, service
 from herdsec.skills import postings as posting_files
@@ -531,7 +532,7 @@ def _rating_view(session: Any, detail: Any, ratings: dict[str, int], view: str, 
         found = {h.code for h in service.search_statements(session, q, kind, limit=100) if h.code in own}
         items = [st for st in items if needle in st.text_en.lower() or needle in st.code.lower() or st.code in found]
     pages = max(1, -(-len(items) // RATE_PAGE))
-    page = min(max(int(number) if number.isdigit() else 1, 1), pages)
+    page = min(max(int(number) if ascii_digits(number) else 1, 1), pages)
     shown = items[(page - 1) * RATE_PAGE : page * RATE_PAGE]
     on_page = {st.code for st in shown}
     return {
@@ -555,7 +556,7 @@ def _pasted_ratings(session: Session, text: str) -> tuple[dict[str, int], dict[s
         if not chunk.strip():
             continue
         code, sep, level = chunk.partition("=") if "=" in chunk else chunk.partition(":")
-        if not sep or not level.strip().isdigit() or not 0 <= int(level.strip()) <= 4:
+        if not sep or not ascii_digits(level.strip()) or not 0 <= int(level.strip()) <= 4:
             bad.append(chunk.strip())
             continue
         pairs[code.strip().upper()] = int(level.strip())
@@ -608,9 +609,9 @@ async def me_post(request: Request, me: Visitor) -> Response:
     target = str(form.get("target") or "")
     ratings: dict[str, int] = {}
     for key, value in form.multi_items():
-        if key.startswith("rate:") and str(value).isdigit():
+        if key.startswith("rate:") and ascii_digits(str(value)):
             ratings[key[5:]] = int(str(value))
-    chosen_courses = [int(str(c)) for c in form.getlist("course") if str(c).isdigit()]
+    chosen_courses = [int(str(c)) for c in form.getlist("course") if ascii_digits(str(c))]
     chosen_certs = [str(c) for c in form.getlist("certification")]
     view, q = str(form.get("view") or ""), str(form.get("q") or "")
     error, result, pasted = None, None, None
@@ -740,7 +741,7 @@ def _headcounts(form: Any) -> tuple[dict[str, int], dict[str, str], str | None]:
         if not key.startswith("have:") or not text:
             continue
         typed[key[5:]] = text
-        if not text.isdigit():
+        if not ascii_digits(text):
             bad = bad or key[5:]
         elif int(text) > 0:
             team[key[5:]] = int(text)
