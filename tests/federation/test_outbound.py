@@ -222,3 +222,18 @@ def test_tls_is_verified_against_the_name_while_connecting_to_the_pinned_address
         with pytest.raises(OutboundFailed, match="ConnectError"):  # and the system CAs do not trust it
             request("GET", f"https://peer.hub.test:{server.port}/h", policy=OutboundPolicy(
                 frozenset({"loopback"}), resolver=lambda host, port: ["127.0.0.1"], timeout=3.0))  # fmt: skip
+
+
+def test_refusal_reasons_are_shown_in_the_readers_language() -> None:
+    from herdsec.core.i18n import gettext, using_language
+
+    with pytest.raises(OutboundRefused) as caught:
+        check_url("http://[::ffff:169.254.169.254]/", OutboundPolicy())
+    assert "link-local address (allow it with HERDSEC_OUTBOUND_ALLOW)" in caught.value.render()
+    with using_language("vi"):
+        shown = caught.value.render(gettext)
+    assert shown.startswith("url: ") and "cho phép bằng HERDSEC_OUTBOUND_ALLOW" in shown
+    with pytest.raises(OutboundRefused) as scheme:
+        check_url("file:///etc/passwd", LOCAL)
+    with using_language("vi"):
+        assert "chỉ cho phép URL http và https" in scheme.value.render(gettext)

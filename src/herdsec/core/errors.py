@@ -16,6 +16,26 @@ def N_(message: str) -> str:  # noqa: N802 - gettext convention
     return message
 
 
+class Text(str):
+    """A translatable piece of a message (a refusal's reason, say): the English text, and the gettext id and values it
+    was made from. An error whose values hold Texts shows them in the reader's language too."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, **values: object) -> Text:
+        made = super().__new__(cls, template % values if values else template)
+        made.template, made.values = template, values
+        return made
+
+    def translated(self, translate: Callable[[str], str]) -> str:
+        values = {k: v.translated(translate) if isinstance(v, Text) else v for k, v in self.values.items()}
+        try:
+            return translate(self.template) % values if values else translate(self.template)
+        except (KeyError, ValueError, TypeError):  # a broken translation must not hide the text
+            return str(self)
+
+
 class HerdsecError(Exception):
     """Root of every error HerdSec raises on purpose."""
 
@@ -27,8 +47,9 @@ class HerdsecError(Exception):
 
     def render(self, translate: Callable[[str], str] = lambda s: s) -> str:
         text = translate(self.message)
+        values = {k: v.translated(translate) if isinstance(v, Text) else v for k, v in self.params.items()}
         try:
-            text = text % dict(self.params) if self.params else text
+            text = text % values if values else text
         except (KeyError, ValueError, TypeError):  # a broken translation must not hide the error
             text = self.message % dict(self.params) if self.params else self.message
         return f"{self.where}: {text}" if self.where else text

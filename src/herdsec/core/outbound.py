@@ -32,6 +32,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from herdsec.core.errors import N_, HerdsecError, InvalidInput
+from herdsec.core.errors import Text as Reason
 
 if TYPE_CHECKING:
     from herdsec.core.settings import Settings
@@ -167,14 +168,18 @@ def refusal(addr: IPAddress, policy: OutboundPolicy) -> str | None:
     if category is None:
         return None
     if category in ("multicast", "unspecified"):
-        return f"{addr} is a {category} address"
+        return Reason(N_("%(address)s is a %(category)s address"), address=str(addr), category=category)
     plain = _embedded_v4(addr) if isinstance(addr, ipaddress.IPv6Address) else None
     candidates = [addr] if plain is None else [addr, plain]
     if category in policy.allow_keywords or any(
         c.version == n.version and c in n for c in candidates for n in policy.allow_networks
     ):
         return None
-    return f"{addr} is a {category} address (allow it with HERDSEC_OUTBOUND_ALLOW)"
+    return Reason(
+        N_("%(address)s is a %(category)s address (allow it with HERDSEC_OUTBOUND_ALLOW)"),
+        address=str(addr),
+        category=category,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,21 +203,27 @@ class Target:
         return name if self.port == default else f"{name}:{self.port}"
 
 
+def _too_slow(policy: OutboundPolicy) -> Reason:
+    return Reason(N_("no answer within %(seconds)g seconds"), seconds=policy.timeout)
+
+
 def check_url(url: str, policy: OutboundPolicy) -> Target:
     """Parse, resolve and check ``url``; refuse it when any address it resolves to is refused."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise OutboundRefused(url, f"not a valid URL ({exc})") from None
+        raise OutboundRefused(url, Reason(N_("not a valid URL (%(problem)s)"), problem=str(exc))) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise OutboundRefused(url, f"only http and https URLs are allowed, not {scheme or 'no scheme'!r}")
+        raise OutboundRefused(
+            url, Reason(N_("only http and https URLs are allowed, not %(scheme)r"), scheme=scheme or "no scheme")
+        )
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise OutboundRefused(url, "the URL has no host")
+        raise OutboundRefused(url, Reason(N_("the URL has no host")))
     if parts.username is not None or parts.password is not None:
-        raise OutboundRefused(url, "credentials in the URL are not allowed; give them separately")
+        raise OutboundRefused(url, Reason(N_("credentials in the URL are not allowed; give them separately")))
     port = port or (443 if scheme == "https" else 80)
     try:
         literal: IPAddress | None = ipaddress.ip_address(host)
@@ -224,13 +235,20 @@ def check_url(url: str, policy: OutboundPolicy) -> Target:
         try:
             addresses = policy.resolver(host, port)
         except (OSError, UnicodeError) as exc:
-            raise OutboundFailed(url, f"cannot resolve {host}: {exc}") from None
+            raise OutboundFailed(
+                url, Reason(N_("cannot resolve %(host)s: %(problem)s"), host=host, problem=str(exc))
+            ) from None
         if not addresses:
-            raise OutboundFailed(url, f"{host} resolves to no address")
+            raise OutboundFailed(url, Reason(N_("%(host)s resolves to no address"), host=host))
     for text in addresses:
         reason = refusal(ipaddress.ip_address(text.split("%", 1)[0]), policy)
         if reason is not None:
-            raise OutboundRefused(url, reason if literal is not None else f"{host} resolves to {reason}")
+            raise OutboundRefused(
+                url,
+                reason
+                if literal is not None
+                else Reason(N_("%(host)s resolves to %(reason)s"), host=host, reason=reason),
+            )
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0].split("%", 1)[0])
 
 
@@ -254,15 +272,15 @@ def origin_of(url: str) -> tuple[str, str | None, int | None]:
 def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise OutboundFailed(url, f"the response is larger than {max_bytes} bytes")
+        raise OutboundFailed(url, Reason(N_("the response is larger than %(max)d bytes"), max=max_bytes))
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes(CHUNK):
         size += len(chunk)
         if size > max_bytes:
-            raise OutboundFailed(url, f"the response is larger than {max_bytes} bytes")
+            raise OutboundFailed(url, Reason(N_("the response is larger than %(max)d bytes"), max=max_bytes))
         if time.monotonic() > deadline:
-            raise OutboundFailed(url, "the response took too long")
+            raise OutboundFailed(url, Reason(N_("the response took too long")))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -297,30 +315,41 @@ def request(
             try:
                 response = client.send(built, stream=True)
             except httpx.TimeoutException:
-                raise OutboundFailed(url, f"no answer within {policy.timeout:g} seconds") from None
+                raise OutboundFailed(
+                    url, Reason(N_("no answer within %(seconds)g seconds"), seconds=policy.timeout)
+                ) from None
             except httpx.HTTPError as exc:
                 raise OutboundFailed(url, f"{type(exc).__name__}: {exc}") from None
             try:
                 if response.status_code in REDIRECTS:
                     location = response.headers.get("location")
                     if not location:
-                        raise OutboundFailed(url, "a redirect without a Location", response.status_code)
+                        raise OutboundFailed(url, Reason(N_("a redirect without a Location")), response.status_code)
                     if method != "GET":
-                        raise OutboundFailed(url, f"redirected ({response.status_code}) on {method}")
+                        raise OutboundFailed(
+                            url,
+                            Reason(
+                                N_("redirected (%(status)d) on %(method)s"), status=response.status_code, method=method
+                            ),
+                        )
                     url = urljoin(url, location)
                     continue
                 try:
                     data = _read_capped(response, url, policy.max_bytes, deadline)
                 except httpx.TimeoutException:
-                    raise OutboundFailed(url, f"no answer within {policy.timeout:g} seconds") from None
+                    raise OutboundFailed(
+                        url, Reason(N_("no answer within %(seconds)g seconds"), seconds=policy.timeout)
+                    ) from None
                 except httpx.HTTPError as exc:
                     raise OutboundFailed(url, f"{type(exc).__name__}: {exc}") from None
             finally:
                 response.close()
             if response.status_code not in ok:
-                raise OutboundFailed(url, f"HTTP status {response.status_code}", response.status_code)
+                raise OutboundFailed(
+                    url, Reason(N_("HTTP status %(status)d"), status=response.status_code), response.status_code
+                )
             return OutboundResponse(response.status_code, dict(response.headers), data, url)
-    raise OutboundFailed(url, f"more than {policy.max_redirects} redirects")
+    raise OutboundFailed(url, Reason(N_("more than %(count)d redirects"), count=policy.max_redirects))
 
 
 def fetch_bytes(
