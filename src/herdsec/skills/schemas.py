@@ -111,17 +111,6 @@ class LoadReport(BaseModel):
     updated: int
 
 
-class CustomRoleIn(BaseModel):
-    code: str = Field(min_length=3, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9-]+$")
-    name_en: str = Field(min_length=2, max_length=200)
-    name_vi: str = Field(min_length=2, max_length=200)
-    text_en: str = Field("", max_length=4000)
-    text_vi: str = Field("", max_length=4000)
-    category: str | None = Field(None, max_length=40)
-    statements: list[str] = Field(default_factory=list, max_length=500)
-    aliases: list[str] = Field(default_factory=list, max_length=50)
-
-
 class CustomRoleEdit(BaseModel):
     """A custom role's new content (its code does not change: postings and links name it)."""
 
@@ -132,6 +121,12 @@ class CustomRoleEdit(BaseModel):
     category: str | None = Field(None, max_length=40)
     statements: list[str] = Field(default_factory=list, max_length=500)
     aliases: list[str] = Field(default_factory=list, max_length=50)
+
+
+class CustomRoleIn(CustomRoleEdit):
+    """A new custom role: its content and its code."""
+
+    code: str = Field(min_length=3, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9-]+$")
 
 
 MAX_POSTING_CHARS = 50_000
