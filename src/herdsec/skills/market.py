@@ -14,7 +14,7 @@ import io
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from herdsec import identity
@@ -186,6 +186,22 @@ def list_postings(session: Session, actor: Principal, limit: int = 100) -> list[
     return list(session.scalars(query))
 
 
+def _filters(
+    province: str | None, sector: str | None, since: date | None, until: date | None
+) -> list[ColumnElement[bool]]:
+    """The market's filters on postings (the heatmap and the tables beside it must select the same postings)."""
+    conditions: list[ColumnElement[bool]] = []
+    if province:
+        conditions.append(SkillPosting.province == province)
+    if sector:
+        conditions.append(SkillPosting.sector == sector)
+    if since:
+        conditions.append(SkillPosting.posted_on >= since)
+    if until:
+        conditions.append(SkillPosting.posted_on <= until)
+    return conditions
+
+
 def market(
     session: Session,
     *,
@@ -198,14 +214,7 @@ def market(
     query = select(SkillPosting.best_role, SkillPosting.province, func.count()).group_by(
         SkillPosting.best_role, SkillPosting.province
     )
-    if province:
-        query = query.where(SkillPosting.province == province)
-    if sector:
-        query = query.where(SkillPosting.sector == sector)
-    if since:
-        query = query.where(SkillPosting.posted_on >= since)
-    if until:
-        query = query.where(SkillPosting.posted_on <= until)
+    query = query.where(*_filters(province, sector, since, until))
     demand: dict[tuple[str, str], int] = defaultdict(int)
     for role, prov, count in session.execute(query):
         demand[(role, prov or UNKNOWN_PROVINCE)] += count
@@ -250,14 +259,7 @@ def demand_by(
     if dimension not in ("sector", "month"):
         raise InvalidInput(N_("break demand down by sector or month"), where="dimension")
     query = select(SkillPosting.best_role, SkillPosting.sector, SkillPosting.posted_on)
-    if province:
-        query = query.where(SkillPosting.province == province)
-    if sector:
-        query = query.where(SkillPosting.sector == sector)
-    if since:
-        query = query.where(SkillPosting.posted_on >= since)
-    if until:
-        query = query.where(SkillPosting.posted_on <= until)
+    query = query.where(*_filters(province, sector, since, until))
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for role, sector, posted_on in session.execute(query):
         if dimension == "sector":
