@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -34,11 +33,10 @@ from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput
 from herdsec.core.text import ascii_digits
 from herdsec.identity import Principal
-from herdsec.intel import decay, sightings
+from herdsec.intel import sightings
 from herdsec.intel.access import visible_objects
 from herdsec.intel.exportable import export_state
 from herdsec.intel.models import Observable, Sighting, StixObject
-from herdsec.intel.stix import parse_timestamp
 
 SCANNED_TYPES = ("ipv4", "ipv6", "cidr", "domain", "url", "email", "md5", "sha1", "sha256", "sha512", "ja3")
 FULL_REFRESH = timedelta(hours=24)
@@ -161,24 +159,12 @@ def _active(session: Session, actor: Principal, rows: list[Any], now: datetime) 
     for row in rows:
         active = verdicts.get(row.stix_id)
         if active is None:
-            active = verdicts[row.stix_id] = _is_active(row, inputs.get(row.stix_id, (None, 0, None)), now)
+            active = verdicts[row.stix_id] = _is_active(row, inputs.get(row.stix_id), now)
         if active:
             yield {"op": "add", "type": row.type, "value": row.value, "id": row.stix_id}
 
 
-def _is_active(row: Any, inputs: tuple[datetime | None, int, datetime | None], now: datetime) -> bool:
-    newest, false_positives, expired_at = inputs
-    if false_positives:
+def _is_active(row: Any, inputs: sightings.DecayInputs | None, now: datetime) -> bool:
+    if inputs is not None and inputs[1]:  # reported as a false positive
         return False
-    data = orjson.loads(row.data)
-    result = decay.evaluate(
-        value_type=row.type,
-        confidence=data.get("confidence"),
-        valid_from=parse_timestamp(data.get("valid_from")) or row.modified,
-        valid_until=parse_timestamp(data.get("valid_until")),
-        last_sighting=newest,
-        false_positives=false_positives,
-        expired_at=expired_at,
-        now=now,
-    )
-    return not result.expired
+    return not sightings.decay_of(row.data, row.modified, row.type, inputs, now).expired

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,10 +14,10 @@ from herdsec.core.clock import utcnow
 from herdsec.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from herdsec.identity import Principal
 from herdsec.identity.visibility import Tlp
-from herdsec.intel import decay, sightings
+from herdsec.intel import sightings
 from herdsec.intel.access import visible_objects
 from herdsec.intel.models import ObjectTag, Observable, StixObject
-from herdsec.intel.stix import format_timestamp, parse_timestamp
+from herdsec.intel.stix import format_timestamp
 
 
 @dataclass(frozen=True)
@@ -118,18 +117,9 @@ def _scores(session: Session, actor: Principal, objects: list[StixObject], *, bu
     )
     inputs = sightings.decay_inputs(session, actor, [o.stix_id for o in indicators], bulk=bulk)
     now = utcnow()
-    out = {}
-    for obj in indicators:
-        data = orjson.loads(obj.data)
-        newest, fps, expired_at = inputs.get(obj.stix_id, (None, 0, None))
-        out[obj.stix_id] = decay.evaluate(
-            value_type=value_types.get(obj.id),
-            confidence=data.get("confidence"),
-            valid_from=parse_timestamp(data.get("valid_from")) or obj.modified,
-            valid_until=parse_timestamp(data.get("valid_until")),
-            last_sighting=newest,
-            false_positives=fps,
-            expired_at=expired_at,
-            now=now,
+    return {
+        obj.stix_id: sightings.decay_of(
+            obj.data, obj.modified, value_types.get(obj.id), inputs.get(obj.stix_id), now
         ).score
-    return out
+        for obj in indicators
+    }

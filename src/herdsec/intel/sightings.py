@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, insert, or_, select
 from sqlalchemy.orm import Session
 
@@ -15,10 +16,12 @@ from herdsec.core import events
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, InvalidInput, NotFound, PermissionDenied
 from herdsec.identity import Principal, Role
+from herdsec.intel import decay
 from herdsec.intel.access import visible_objects
 from herdsec.intel.extract import value_key
 from herdsec.intel.models import Observable, Sighting, StixObject
 from herdsec.intel.schemas import SightingIn, SightingRecorded, SightingSummary
+from herdsec.intel.stix import parse_timestamp
 
 CLOCK_SKEW = timedelta(hours=1)
 
@@ -157,6 +160,29 @@ def summaries(session: Session, actor: Principal, objects: dict[str, int]) -> di
     return result
 
 
+DecayInputs = tuple[datetime | None, int, datetime | None]
+"""(newest sighting, organizations reporting a false positive, earliest expiration report)."""
+
+
+def decay_of(
+    data: str | bytes, modified: datetime, value_type: str | None, inputs: DecayInputs | None, now: datetime
+) -> decay.Decay:
+    """The decay of a stored indicator (its JSON ``data``, ``modified`` time and value type) with its sighting
+    reports (:func:`decay_inputs`; None: no report)."""
+    parsed = orjson.loads(data)
+    newest, false_positives, expired_at = inputs or (None, 0, None)
+    return decay.evaluate(
+        value_type=value_type,
+        confidence=parsed.get("confidence"),
+        valid_from=parse_timestamp(parsed.get("valid_from")) or modified,
+        valid_until=parse_timestamp(parsed.get("valid_until")),
+        last_sighting=newest,
+        false_positives=false_positives,
+        expired_at=expired_at,
+        now=now,
+    )
+
+
 def decay_inputs(
     session: Session,
     actor: Principal,
@@ -164,12 +190,12 @@ def decay_inputs(
     *,
     bulk: bool = False,
     max_sighting_id: int | None = None,
-) -> dict[str, tuple[datetime | None, int, datetime | None]]:
+) -> dict[str, DecayInputs]:
     """Per object: (newest sighting, organizations reporting a false positive, earliest expiration report).
 
     ``bulk``: only the reports the actor's bulk view admits (exports, scan sets, webhooks: a TLP:RED sighting object
     must not change what leaves the hub unattended). ``max_sighting_id``: as of that report (an export's state)."""
-    out: dict[str, tuple[datetime | None, int, datetime | None]] = {}
+    out: dict[str, DecayInputs] = {}
     if not stix_ids:
         return out
     objects = [visible_objects(identity.viewer_for(actor, bulk=True))] if bulk else None
