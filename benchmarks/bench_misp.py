@@ -1,9 +1,13 @@
 """Issue #4: MISP import of a 10k-attribute event against PyMISP merely loading it, and a 200k-attribute event
 streamed in bounded memory.
 
-Each run in its own process (peak RSS is its own). The peer is ``pymisp.MISPEvent().load()`` of the same JSON
-text (parsing and building PyMISP's objects, no storage). The hub's number includes reading, the MISP → STIX
-mapping, validation, pattern parsing, value normalisation, warninglist checks and storage with the value index.
+Each run in its own process (peak RSS is its own). The hub runs twice: as the server runs an import (conversion
+in a second process forked by the fork server it started at start-up, writing in this one) and all in one process.
+For the streamed event a second run of each gives the peak PSS of all the hub's processes (the fork server and its
+child included, sampled every 50 ms: too costly to sample in the timed run). The peer is
+``pymisp.MISPEvent().load()`` of the same JSON text (parsing and building PyMISP's objects, no storage). The hub's
+number includes reading, the MISP → STIX mapping, validation, pattern parsing, value normalisation, warninglist
+checks and storage with the value index.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from benchmarks.mispgen import write_event
 from benchmarks.pg import backends, migrate, run_worker
 
 PEER_LIMIT = 200_000
+SAMPLED_FROM = 100_000  # events from this size also get a run that samples the memory of every process
 
 
 def run(quick: bool = False, sizes: list[int] | None = None) -> None:
@@ -36,13 +41,20 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
             for name, url, drop in backends(work / f"hub-{size}.db"):
                 try:
                     migrate(url)
-                    hub = run_worker("benchmarks.misp_worker", "hub", url, str(path))
-                    rate = hub["attributes"] / hub["seconds"]
-                    ratio = f" ({rate / peer_rate:.2f}x pymisp load)" if peer else ""
-                    print(
-                        f"    hub MISP import into {name:10}: {rate:,.0f} attributes/s{ratio}, "
-                        f"peak RSS {hub['peak_rss_mb']:,.0f} MB ({hub['peak_rss_mb'] / mb:.2f}x the event)"
-                    )
+                    for mode, label in (("hub", "server"), ("hub-one-process", "one process")):
+                        hub = run_worker("benchmarks.misp_worker", mode, url, str(path))
+                        rate = hub["attributes"] / hub["seconds"]
+                        ratio = f" ({rate / peer_rate:.2f}x pymisp load)" if peer else ""
+                        memory = ""
+                        if size >= SAMPLED_FROM:
+                            migrate(url)
+                            sampled = run_worker("benchmarks.misp_worker", mode, url, str(path), "sample")
+                            memory = f", all processes {sampled['peak_pss_all_mb']:,.0f} MB PSS"
+                        print(
+                            f"    hub MISP import into {name:10} ({label:11}): {rate:,.0f} attributes/s{ratio}, "
+                            f"peak RSS {hub['peak_rss_mb']:,.0f} MB ({hub['peak_rss_mb'] / mb:.2f}x the event)"
+                            f"{memory}"
+                        )
                 finally:
                     if drop:
                         drop()

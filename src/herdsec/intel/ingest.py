@@ -46,8 +46,6 @@ from herdsec.intel.prepare import (
 )
 from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import IngestFailure, IngestStatus
-from herdsec.ioc.types import IocType
-from herdsec.ioc.warninglists import shipped
 
 OBJECT_COLUMNS = (
     "id",
@@ -76,7 +74,6 @@ VERSIONS_SQL = {
 }
 SYNTAX_DETAIL_LIMIT = 64 * 1024 * 1024  # re-read files up to this size to give the line and column of an error
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-IOC_TYPES = {t.value: t for t in IocType}
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,28 +206,61 @@ def ingest_items(
     Failure positions count the items from 0. The caller checks sharing-group membership of each audience.
     An item's :class:`~herdsec.intel.prepare.Built` (None for anything not built by the hub itself from checked
     parts) says what its builder already knows: such an object skips the per-object STIX check."""
+    run = _items_run(session, actor, tlp)
+    preparer = Preparer(_context(run))
+    prepared = ((audience, preparer(index, obj, built)) for index, (obj, audience, built) in enumerate(items))
+    return _store_items(run, prepared, source, BATCH)
+
+
+def items_context(session: Session, actor: Principal, *, tlp: str | None = None) -> Context:
+    """What a second process needs to prepare items exactly as :func:`ingest_items` would for ``actor``
+    (then stored with :func:`ingest_prepared`)."""
+    return _context(_items_run(session, actor, tlp))
+
+
+def ingest_prepared(
+    session: Session,
+    actor: Principal,
+    items: Iterable[tuple[Audience, Prepared | Refused]],
+    *,
+    tlp: str | None = None,
+    source: str = "items",
+    batch: int = BATCH,
+) -> IngestStatus:
+    """Store items a second process prepared with :func:`items_context` (each with its audience), as
+    :func:`ingest_items` stores them; ``batch`` objects of an audience are written at a time (smaller batches let the
+    writing overlap the preparing)."""
+    return _store_items(_items_run(session, actor, tlp), items, source, batch)
+
+
+def _items_run(session: Session, actor: Principal, tlp: str | None) -> _Run:
     if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
         raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
-    default = Audience.parse(actor, tlp, None)
-    run = _Run(session, actor, default)
+    run = _Run(session, actor, Audience.parse(actor, tlp, None))
     run.statements = _known_statements(session, actor.org_id)
-    preparer = Preparer(_context(run))
+    return run
+
+
+def _store_items(
+    run: _Run, items: Iterable[tuple[Audience, Prepared | Refused]], source: str, batch: int
+) -> IngestStatus:
+    default = run.audience
     pending: dict[Audience, list[Prepared]] = {}
     with fewer_collections():
-        for index, (obj, audience, built) in enumerate(items):
+        for audience, item in items:
             run.status.total_count += 1
-            item = preparer(index, obj, built)
             if type(item) is Refused:
-                run.fail(index, {"id": item.id}, item.reason)
+                run.fail(item.position, {"id": item.id}, item.reason)
                 continue
             group = pending.setdefault(audience, [])
             group.append(item)  # type: ignore[arg-type]
-            if len(group) >= BATCH:
+            if len(group) >= batch:
                 run.audience, run.pending = audience, pending.pop(audience)
                 _flush(run)
         for audience, group in pending.items():
             run.audience, run.pending = audience, group
             _flush(run)
+    run.audience = default
     _resolve_markings(run)
     return _finish(run, source, default.tlp, "per object")
 
@@ -422,11 +452,9 @@ def _flush(run: _Run) -> None:
             update(StixObject).where(StixObject.id.in_(superseded[start : start + 500])).values(current=False)
         )
     observables = []
-    match, flagged_values = shipped().match_text, 0
+    flagged_values = 0
     for pk, row in zip(pks, accepted, strict=True):
-        for value_type, value, key, problem in row.values:
-            hits = match(IOC_TYPES[value_type], value)
-            flagged = ",".join(sorted({h.list_name for h in hits}))[:400] if hits else None
+        for value_type, value, key, problem, flagged in row.values:
             if flagged or problem:
                 flagged_values += 1
             observables.append((pk, value_type, key, value, problem, flagged))

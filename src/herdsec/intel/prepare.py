@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import gc
 import io
-import multiprocessing
 import os
 import pickle
-import queue as queue_module
 import re
 import resource
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from typing import IO, Any, NamedTuple
 import ijson  # type: ignore[import-untyped]
 import orjson
 
+from herdsec.core import workers
 from herdsec.core.bulk import BULK_GC_THRESHOLD, db_datetime
 from herdsec.identity.visibility import Tlp, effective_tlp, normalise_marking
 from herdsec.intel import stix
@@ -34,6 +33,8 @@ BATCH = 5000
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this a second process costs more than it saves
 PRECHECK_MAX_BYTES = 64 * 1024 * 1024  # documents read whole for a nesting check (in-process path)
 WORKER_MEMORY = 3 * 1024 * 1024 * 1024  # address-space cap of the reading process
+# What the hub's second processes import before forking (see core.workers): bundle preparation and MISP conversion.
+WORKER_MODULES = ("herdsec.intel.preload",)
 TIMES_KEPT = 65_536  # parsed timestamps kept by a preparer
 LEVELS_KEPT = 1024  # marking combinations kept by a preparer
 MILLISECOND_RE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z")
@@ -53,7 +54,7 @@ class Prepared(NamedTuple):
     data: str
     created_db: Any  # created / modified as the database stores them
     modified_db: Any
-    values: list[tuple[str, str, str, str | None]]  # type, value, key, problem (warninglists: by the writer)
+    values: list[tuple[str, str, str, str | None, str | None]]  # type, value, key, problem, warninglists that list it
     tags: list[tuple[str, str]]  # (kind, value): labels and ATT&CK technique ids the object carries
     technique_link: tuple[str, str] | None  # a relationship's (source id, attack-pattern id)
     unresolved: tuple[str, ...]  # the markings, when one is unknown here (it may be defined later in the bundle)
@@ -63,11 +64,14 @@ class Built(NamedTuple):
     """What the hub's own converter (the MISP import) knows of an object it built, handed to the preparer so that
     nothing is worked out twice. Such an object is valid STIX by construction — its ids, timestamps and structure
     are made by the converter, which checks every outside string it copies in (and names the element when one is
-    refused) — so the per-object ``stix.check`` is skipped. ``pairs`` are an indicator's pattern's
-    ``indexable(parse(pattern))`` pairs, None for other objects (their values come from the object as usual);
-    the values are normalised and warninglist-checked exactly as on the general path. Never built from input."""
+    refused) — so the per-object ``stix.check`` is skipped, and so is the ownership check: its id is the
+    converter's own and an SDO names the sharing organization in ``created_by_ref``. ``pairs`` are an indicator's
+    pattern's ``indexable(parse(pattern))`` pairs, None for other objects (their values come from the object as
+    usual); the values are normalised and warninglist-checked exactly as on the general path. Never built from
+    input."""
 
     pairs: tuple[tuple[str, str], ...] | None = None
+    seconds: int | None = None  # created and modified, when the builder wrote both from these whole seconds
 
 
 class Refused(NamedTuple):
@@ -98,8 +102,10 @@ class Preparer:
         self.dialect = context.dialect
         self._times: dict[str, tuple[int, Any]] = {}  # timestamp text -> (microseconds, stored form)
         self._days: dict[str, int | None] = {}  # YYYY-MM-DD -> days since the epoch (None: not a date)
+        self._minutes: dict[int, str] = {}  # minutes since the epoch -> the stored form's text up to the seconds
         self._levels: dict[tuple[str, ...], tuple[list[str], Tlp, tuple[str, ...]]] = {}  # by object_marking_refs
         self._zone = "" if self.dialect == "sqlite" else "+00:00"
+        self._match = shipped().match_text
 
     def _identity_problem(self, obj: dict[str, Any]) -> str | None:
         return _identity_problem_impl(self.own, self.members, obj)
@@ -143,6 +149,18 @@ class Preparer:
         seconds = days * 86_400 + int(hour) * 3600 + int(minute) * 60 + int(second)
         return seconds * 1_000_000 + int(milli) * 1000, f"{day} {text[11:19]}.{milli}000{self._zone}"
 
+    def _whole_second(self, seconds: int) -> tuple[int, Any]:
+        """What :meth:`_time` gives for the timestamp of ``seconds`` since the epoch (a whole second), by arithmetic:
+        the text of each minute is made once."""
+        minute, second = divmod(seconds, 60)
+        prefix = self._minutes.get(minute)
+        if prefix is None:
+            prefix = (EPOCH + timedelta(minutes=minute)).strftime("%Y-%m-%d %H:%M:")
+            if len(self._minutes) >= TIMES_KEPT:
+                self._minutes.clear()
+            self._minutes[minute] = prefix
+        return seconds * 1_000_000, f"{prefix}{second:02d}.000000{self._zone}"
+
     def _marking_level(self, refs: list[str]) -> tuple[list[str], Tlp, tuple[str, ...]]:
         """Normalised markings, TLP and unresolved markings of an object without granular markings (kept:
         a submission uses a handful of marking combinations)."""
@@ -158,9 +176,8 @@ class Preparer:
 
     def __call__(self, index: int, obj: Any, built: Built | None = None) -> Prepared | Refused:
         """``obj`` ready to store, or why it is refused. ``built``: the object is the hub's own (see :class:`Built`)."""
-        problem = (None if built is not None else stix.check(obj)) or _identity_problem_impl(
-            self.own, self.members, obj
-        )
+        # A built object's id is the builder's own and it names the sharer as its creator (see Built).
+        problem = None if built is not None else stix.check(obj) or _identity_problem_impl(self.own, self.members, obj)
         if problem is not None:
             obj_id = obj.get("id") if isinstance(obj, dict) else None
             return Refused(index, obj_id if isinstance(obj_id, str) else None, problem)
@@ -189,19 +206,26 @@ class Preparer:
         else:
             level, unresolved = self.default_tlp, ()
         rows = []
+        match = self._match
         for value in values:
             text = value.value
+            hits = match(value.type, text)
             rows.append(
                 (
                     value.type._value_,  # the enum's text, without the descriptor of ``.value``
                     text,
                     text if len(text) <= KEY_LIMIT else value_key(text),
                     value.problem[:200] if value.problem else None,
+                    ",".join(sorted({h.list_name for h in hits}))[:400] if hits else None,
                 )
             )
-        created_text = obj.get("created")
-        modified = self._time(obj.get("modified") or created_text) or self._epoch
-        created = self._time(created_text)
+        created: tuple[int, Any] | None
+        if built is not None and built.seconds is not None:
+            modified = created = self._whole_second(built.seconds)
+        else:
+            created_text = obj.get("created")
+            modified = self._time(obj.get("modified") or created_text) or self._epoch
+            created = self._time(created_text)
         return Prepared(
             index,
             obj["id"],
@@ -214,7 +238,7 @@ class Preparer:
             None if created is None else created[1],
             modified[1],
             rows,
-            tags_of(obj),
+            tags_of(obj) if "labels" in obj or "external_references" in obj else [],
             _technique_link(obj),
             unresolved,
         )
@@ -314,10 +338,10 @@ def prechecked(stream: IO[bytes]) -> IO[bytes]:
     return io.BytesIO(data)
 
 
-def _worker(path: str, offset: int, context: Context, queue: Any) -> None:
+def _worker(path: str, offset: int, context: Context, memory: int, queue: Any) -> None:
     try:
         # A hostile document (deep nesting) must not take the machine's memory: cap this process.
-        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         gc.set_threshold(BULK_GC_THRESHOLD, 10, 10)  # this process only reads: see bulk.fewer_collections
         preparer = Preparer(context)
         with open(path, "rb") as handle:
@@ -369,30 +393,16 @@ def prepared_batches(
     if path is None or not runs_in_parallel(stream, parallel):
         yield from prepare_stream(stream, Preparer(context))
         return
-    mp = multiprocessing.get_context("spawn")  # never fork a threaded server
-    queue = mp.Queue(maxsize=3)  # bounded: the reader cannot run far ahead of the writer (memory)
-    process = mp.Process(target=_worker, args=(path, stream.tell(), context, queue), daemon=True)
-    process.start()
-    shipped()  # the warninglists (matched by the writer) compile here while the reader starts
-    try:
-        while True:
-            try:
-                item = queue.get(timeout=1.0)
-            except queue_module.Empty:
-                if not process.is_alive():  # died without a word (killed, or could not start)
-                    raise RuntimeError(
-                        f"the bundle reader process stopped unexpectedly (exit code {process.exitcode})"
-                    ) from None
-                continue
-            if item is None:
-                break
-            if isinstance(item, tuple):
-                kind, message = item
-                if kind == "syntax":
-                    raise SyntaxProblem(message)
-                raise RuntimeError(f"the bundle reader failed: {message}")
-            yield unpack(item)
-    finally:
-        if process.is_alive():
-            process.terminate()
-        process.join(timeout=10)
+    for item in workers.run(
+        _worker,
+        (path, stream.tell(), context, WORKER_MEMORY),
+        modules=WORKER_MODULES,
+        what="the bundle reader process",
+        backlog=3,  # the reader cannot run far ahead of the writer (memory)
+    ):
+        if isinstance(item, tuple):
+            kind, message = item
+            if kind == "syntax":
+                raise SyntaxProblem(message)
+            raise RuntimeError(f"the bundle reader failed: {message}")
+        yield unpack(item)

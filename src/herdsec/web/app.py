@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 
 from herdsec import __version__
+from herdsec.core import workers
 from herdsec.core.db import Database
 from herdsec.core.settings import Settings, load_settings
 from herdsec.identity import api as identity_api
@@ -18,6 +23,7 @@ from herdsec.intel import api as intel_api
 from herdsec.intel import exports_api as intel_exports_api
 from herdsec.intel import federation_pages, misp_api, scanset_api, stream_api, taxii_api
 from herdsec.intel import pages as intel_pages
+from herdsec.intel.prepare import WORKER_MODULES
 from herdsec.intel.webhooks import pages as webhook_pages
 from herdsec.skills import api as skills_api
 from herdsec.skills import pages as skills_pages
@@ -79,6 +85,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(webhook_pages.router)
     app.include_router(stream_api.pages)
     stream_api.install(app)
+    _warm_workers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
@@ -101,6 +108,22 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.add_middleware(Language, default=settings.default_language)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _warm_workers(app: FastAPI) -> None:
+    """Start the fork server of the second processes when the hub starts (see ``core.workers``): a MISP event or a
+    bundle posted later is then converted in a child that starts in milliseconds. A database bound to one
+    connection (the tests' per-test transaction) gets none: each test chooses its own path."""
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        if isinstance(app.state.db.bind, Engine):
+            workers.warm(WORKER_MODULES)  # starts the server process and returns; it imports on its own
+        async with previous(app_) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
 
 
 def app_from_environment() -> FastAPI:

@@ -103,10 +103,17 @@ class EventConverter:
     _references: list[tuple[str, str, Reach, Any]] = field(default_factory=list)
     _hasher: Any = None  # SHA-1 of the namespace and the id prefix, copied for each id
 
+    @property
+    def _own(self) -> str:
+        """The importing organization's identity: the creator of record of what it shares."""
+        return f"identity--{self.org_uuid}"
+
     # --- the event --------------------------------------------------------------------------------------------
 
     def convert(self, header: dict[str, Any], attributes: Iterator[Any], objects: Iterator[Any]) -> Iterator[Item]:
         """The STIX objects of one event; problems are collected in ``failures`` and ``notices``."""
+        info = header.get("info")
+        self.info = info if isinstance(info, str) else None  # named in the status even when the event is refused
         event_uuid = header.get("uuid")
         if event_uuid is None:
             seed = f"{header.get('info')}|{header.get('date')}|{header.get('timestamp')}"
@@ -117,8 +124,6 @@ class EventConverter:
         if not isinstance(event_uuid, str) or not UUID_RE.match(event_uuid):
             raise BadValue(f"the event's uuid {str(event_uuid)[:60]!r} is not a UUID")
         self.event_uuid = event_uuid.lower()
-        info = header.get("info")
-        self.info = info if isinstance(info, str) else None
         self.report_id = self._id("report", self.event_uuid)
         stamp = _timestamp(header.get("timestamp")) or datetime.now(UTC).replace(microsecond=0)
         tags = tag_names(header)
@@ -366,6 +371,9 @@ class EventConverter:
                 made["description"] = misp["comment"]
         _put_marking(made, level)
         made["x_misp"] = misp
+        if built is not None and "created" in made:  # an SDO: created and modified are the attribute's timestamp
+            made["created_by_ref"] = self._own
+            built = Built(built.pairs, seconds)
         return made, built
 
     def _sightings(self, attr: dict[str, Any], target: dict[str, Any], reach: Reach, where: str) -> Iterator[Item]:
@@ -527,12 +535,22 @@ def _day(days: int) -> str:
     return f"{(_EPOCH_DAY + timedelta(days=days)).isoformat()}T"
 
 
+_MINUTES: dict[int, str] = {}  # minutes since the epoch -> the timestamp text up to the seconds
+MINUTES_KEPT = 65_536
+
+
 def _second(seconds: int) -> str:
-    """``format_timestamp`` of a whole second since the epoch, by arithmetic (MISP stamps are all different)."""
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{_day(days)}{hours:02d}:{minutes:02d}:{secs:02d}.000Z"
+    """``format_timestamp`` of a whole second since the epoch, by arithmetic: the text of each minute is made once
+    (MISP stamps are all different, but an event's attributes cluster in a few minutes)."""
+    minute, secs = divmod(seconds, 60)
+    prefix = _MINUTES.get(minute)
+    if prefix is None:
+        days, rest = divmod(minute, 1440)
+        prefix = f"{_day(days)}{rest // 60:02d}:{rest % 60:02d}:"
+        if len(_MINUTES) >= MINUTES_KEPT:
+            _MINUTES.clear()
+        _MINUTES[minute] = prefix
+    return f"{prefix}{secs:02d}.000Z"
 
 
 def _fmt(moment: datetime) -> str:

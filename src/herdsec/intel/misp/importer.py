@@ -12,14 +12,17 @@ from herdsec import identity
 from herdsec.core.errors import N_, PermissionDenied
 from herdsec.identity import Principal, Role
 from herdsec.identity.logic import name_key
-from herdsec.identity.visibility import Tlp
-from herdsec.intel.ingest import Audience, ingest_items
-from herdsec.intel.misp.convert import EventConverter, Item
-from herdsec.intel.misp.reader import STREAM_MIN_BYTES, read_events
+from herdsec.intel.ingest import Audience, ingest_items, ingest_prepared, items_context
+from herdsec.intel.misp import parallel
+from herdsec.intel.misp.convert import EventConverter
+from herdsec.intel.misp.job import Groups, Job, Outcome, audience_of
+from herdsec.intel.misp.parallel import worth_it
+from herdsec.intel.misp.reader import STREAM_MIN_BYTES, EventDocument, read_events
 from herdsec.intel.misp.schemas import MispEventStatus, MispImportStatus, MispProblem
 from herdsec.intel.misp.vocab import BadValue, Reach
 from herdsec.intel.models import ObjectTag, Sighting
-from herdsec.intel.prepare import Built
+from herdsec.intel.prepare import Built, Prepared, Refused
+from herdsec.intel.schemas import IngestStatus
 
 MAX_PROBLEMS_LISTED = 10_000
 EVENT_TAG = "misp-event"  # object_tags kind: the MISP uuid of a stored report, to find it again for export
@@ -35,6 +38,7 @@ def import_events(
     source: str = "misp",
     stream_over: int = STREAM_MIN_BYTES,
     trust_built: bool = True,
+    parallel: bool | None = None,
 ) -> MispImportStatus:
     """Store the MISP events of a JSON document as ``actor``'s organization.
 
@@ -42,26 +46,23 @@ def import_events(
     the events may go (they keep their own distribution when it is narrower); without it each event's own MISP
     distribution applies (community when it has none). ``trust_built=False`` sends every object through the general
     per-object checks and pattern parsing, as a bundle's objects are (the reference the tests hold the converter's
-    fast path to)."""
+    fast path to). ``parallel``: convert and prepare in a second process while this one writes (None: when the
+    document is large enough for it to pay, see :func:`herdsec.intel.misp.parallel.worth_it`)."""
     if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
         raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
-    cap = _cap(actor, distribution)
-    org_uuid = identity.get_org(session, actor.org_id).uuid
-    resolve = _group_resolver(session, actor)
+    job = Job(
+        org_uuid=identity.get_org(session, actor.org_id).uuid,
+        groups=_groups(session, actor),
+        cap=_cap(actor, distribution),
+        stream_over=stream_over,
+        trust_built=trust_built,
+    )
     status = MispImportStatus()
-    for document in read_events(stream, stream_over=stream_over):
-        converter = EventConverter(org_uuid=org_uuid, resolve_group=resolve, cap=cap)
-        event = _import_one(
-            session,
-            actor,
-            converter,
-            document.header,
-            document.attributes,
-            document.objects,
-            tlp=tlp,
-            source=source,
-            trust_built=trust_built,
-        )
+    if parallel or (parallel is None and worth_it(stream)):
+        events = import_in_parallel(session, actor, stream, job, tlp=tlp, source=source)
+    else:
+        events = _import_here(session, actor, stream, job, tlp=tlp, source=source)
+    for event in events:
         status.events.append(event)
         status.total_count += event.total_count
         status.success_count += event.success_count
@@ -77,80 +78,115 @@ def _cap(actor: Principal, distribution: str | None) -> Reach | None:
     return Reach(audience.distribution, audience.sharing_group_id)
 
 
-def _group_resolver(session: Session, actor: Principal) -> Any:
+def _groups(session: Session, actor: Principal) -> Groups:
     """Hub sharing groups the actor's organization belongs to, matched by uuid, else by name."""
     groups = [g for g in identity.list_groups(session, actor) if g.id in actor.group_ids]
-    by_uuid = {g.uuid.lower(): g.id for g in groups}
-    by_name = {name_key(g.name): g.id for g in groups}
-
-    def resolve(group_uuid: str | None, name: str | None) -> int | None:
-        if group_uuid and group_uuid.lower() in by_uuid:
-            return by_uuid[group_uuid.lower()]
-        return by_name.get(name_key(name)) if name else None
-
-    return resolve
+    return Groups({g.uuid.lower(): g.id for g in groups}, {name_key(g.name): g.id for g in groups})
 
 
-def _import_one(
-    session: Session,
-    actor: Principal,
-    converter: EventConverter,
-    header: dict[str, Any],
-    attributes: Iterator[Any],
-    objects: Iterator[Any],
-    *,
-    tlp: str | None,
-    source: str,
-    trust_built: bool,
-) -> MispEventStatus:
-    uuid = header.get("uuid") if isinstance(header.get("uuid"), str) else None
-    places: list[tuple[str, str | None]] = []
+def _import_here(
+    session: Session, actor: Principal, stream: IO[bytes], job: Job, *, tlp: str | None, source: str
+) -> Iterator[MispEventStatus]:
+    for document in read_events(stream, stream_over=job.stream_over):
+        converter = job.converter()
+        places: list[tuple[str, str | None]] = []
+        items = _converted(converter, document, job.trust_built, places)
+        try:
+            ingested = ingest_items(session, actor, items, tlp=tlp, source=source)
+        except BadValue as exc:
+            uuid = document.header.get("uuid")
+            yield refused_event(uuid if isinstance(uuid, str) else None, converter.info, str(exc))
+            continue
+        yield event_status(session, Outcome.of(converter), ingested, places)
 
+
+def import_in_parallel(
+    session: Session, actor: Principal, stream: IO[bytes], job: Job, *, tlp: str | None, source: str
+) -> Iterator[MispEventStatus]:
+    """As :func:`_import_here`, with the reading, conversion and preparation in a second process (``parallel``)."""
+    context = items_context(session, actor, tlp=tlp)
+    messages = parallel.messages(stream, job, context)
+    for first in messages:
+        if first[0] == "refused":
+            yield refused_event(*first[1:])
+            continue
+        places: list[tuple[str, str | None]] = []
+        ending: list[Outcome] = []
+        items = _arrived(first, messages, places, ending)
+        ingested = ingest_prepared(session, actor, items, tlp=tlp, source=source, batch=parallel.FLUSH_ITEMS)
+        yield event_status(session, ending[0], ingested, places)
+
+
+def _converted(
+    converter: EventConverter, document: EventDocument, trust_built: bool, places: list[tuple[str, str | None]]
+) -> Iterator[tuple[dict[str, Any], Audience, Built | None]]:
+    """The event's objects for ``ingest_items``; their places in the event are added to ``places``."""
     audiences: dict[Reach, Audience] = {}  # one per reach: the ingest groups its batches by audience
+    for item in converter.convert(document.header, document.attributes, document.objects):
+        places.append((item.where, item.uuid))
+        audience = audiences.get(item.reach)
+        if audience is None:
+            audience = audiences[item.reach] = audience_of(item.reach)
+        yield item.obj, audience, item.built if trust_built else None
 
-    def items() -> Iterator[tuple[dict[str, Any], Audience, Built | None]]:
-        for item in converter.convert(header, attributes, objects):
-            places.append((item.where, item.uuid))
-            audience = audiences.get(item.reach)
-            if audience is None:
-                audience = audiences[item.reach] = _audience(item)
-            yield item.obj, audience, item.built if trust_built else None
 
-    try:
-        ingested = ingest_items(session, actor, items(), tlp=tlp, source=source)
-    except BadValue as exc:
-        return MispEventStatus(
-            uuid=uuid,
-            info=converter.info,
-            total_count=1,
-            failure_count=1,
-            failures=[MispProblem(where="Event", uuid=uuid, reason=str(exc))],
-        )
+def _arrived(
+    message: tuple[Any, ...],
+    messages: Iterator[tuple[Any, ...]],
+    places: list[tuple[str, str | None]],
+    ending: list[Outcome],
+) -> Iterator[tuple[Audience, Prepared | Refused]]:
+    """One event's prepared items from the child's messages, from ``message`` to the event's end (its outcome is
+    added to ``ending``, the items' places to ``places``)."""
+    audiences: list[Audience] = []
+    while message[0] == "items":
+        _kind, reaches, kinds, rows, where = message
+        audiences.extend(reaches)
+        places.extend(where)
+        for number, row in zip(kinds, rows, strict=True):
+            yield audiences[number], row
+        message = next(messages, ("end",))
+    if message[0] != "event":
+        raise RuntimeError(f"the MISP reader process ended an event with {message[0]!r}")
+    ending.append(message[1])
+
+
+def refused_event(uuid: str | None, info: str | None, reason: str) -> MispEventStatus:
+    """The status of an event refused as a whole (its own uuid is not one, say)."""
+    return MispEventStatus(
+        uuid=uuid,
+        info=info,
+        total_count=1,
+        failure_count=1,
+        failures=[MispProblem(where="Event", uuid=uuid, reason=reason)],
+    )
+
+
+def event_status(
+    session: Session, outcome: Outcome, ingested: IngestStatus, places: list[tuple[str, str | None]]
+) -> MispEventStatus:
+    """What became of an event once its objects are stored: the report remembered for export, sighting kinds, and
+    every refusal named by its place in the event."""
     failures = [
         MispProblem(where=places[f.index][0], uuid=places[f.index][1], reason=f.reason) for f in ingested.failures
     ]
     refused_report = any(f.where == "Event" for f in failures)
-    if converter.report_id and not refused_report:
-        _remember(session, converter.report_id, converter.event_uuid or "")
-    _sighting_kinds(session, converter.sighting_kinds)
-    problems = converter.failures + failures
+    if outcome.report_id and not refused_report:
+        _remember(session, outcome.report_id, outcome.event_uuid or "")
+    _sighting_kinds(session, outcome.sighting_kinds)
+    problems = outcome.failures + failures
     return MispEventStatus(
-        uuid=converter.event_uuid or uuid,
-        info=converter.info,
-        report_id=None if refused_report else converter.report_id,
-        attribute_count=converter.attribute_count,
-        total_count=ingested.total_count + len(converter.failures),
+        uuid=outcome.event_uuid,
+        info=outcome.info,
+        report_id=None if refused_report else outcome.report_id,
+        attribute_count=outcome.attribute_count,
+        total_count=ingested.total_count + len(outcome.failures),
         success_count=ingested.success_count,
         stored_count=ingested.stored_count,
-        failure_count=ingested.failure_count + len(converter.failures),
+        failure_count=ingested.failure_count + len(outcome.failures),
         failures=problems[:MAX_PROBLEMS_LISTED],
-        notices=converter.notices[:MAX_PROBLEMS_LISTED],
+        notices=outcome.notices[:MAX_PROBLEMS_LISTED],
     )
-
-
-def _audience(item: Item) -> Audience:
-    # The TLP of an Audience is only the default for unmarked objects; the ingest's own default applies.
-    return Audience(Tlp.AMBER, item.reach.distribution, item.reach.group_id)
 
 
 def _remember(session: Session, report_id: str, event_uuid: str) -> None:

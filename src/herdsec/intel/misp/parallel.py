@@ -1,0 +1,157 @@
+"""A MISP document read, converted and prepared in a second process while this one writes: both cores work.
+
+Converting an event to STIX and preparing its objects (values, markings, JSON) is most of an import's work and
+needs no database; writing needs the session. The child (forked by the fork server of ``core.workers``, so it
+starts in milliseconds once the server is warm) does the first and sends prepared rows in messages of a few
+hundred; this process stores each message's rows as they come, with the same ingest as the in-process path
+(``ingest.ingest_prepared``), so the results are the same row for row.
+
+Messages (each pickled once, without the memo: flat, acyclic tuples):
+
+- ``("items", reaches, kinds, rows, places)``: new reaches (numbered on from the earlier ones), then per item its
+  reach's number, its prepared row (or refusal) as a plain tuple and its place in the event (where, uuid);
+- ``("event", outcome)``: the event is complete (:class:`~herdsec.intel.misp.job.Outcome`);
+- ``("refused", uuid, info, reason)``: the event is refused as a whole;
+- ``("error", class name, message, where, params)``: the document is refused (malformed JSON, say);
+- ``("crash", text)``: the child failed.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import pickle
+import resource
+from collections.abc import Iterator
+from typing import IO, Any
+
+from herdsec.core import errors, workers
+from herdsec.core.bulk import BULK_GC_THRESHOLD
+from herdsec.intel.misp.job import Job, Outcome, audience_of
+from herdsec.intel.misp.reader import EventDocument, read_events
+from herdsec.intel.misp.vocab import BadValue, Reach
+from herdsec.intel.prepare import WORKER_MEMORY, WORKER_MODULES, Context, Prepared, Preparer, Refused, remaining
+
+MESSAGE_ITEMS = 500  # items per message: small enough for the writer to start early, large enough to be cheap
+FLUSH_ITEMS = 1000  # objects of an audience the writer stores at a time (the in-process path: prepare.BATCH)
+WARM_MIN_BYTES = 256 * 1024  # with a warm fork server a second process pays from about a thousand attributes
+COLD_MIN_BYTES = 16 * 1024 * 1024  # without one (a command-line run) starting it costs about 1.5 s
+IN_MEMORY_MAX = 16 * 1024 * 1024  # a document without a file on disk is handed over whole up to this size
+
+Message = tuple[Any, ...]
+
+
+def worth_it(stream: IO[bytes]) -> bool:
+    """Whether a second process pays for this document (and can be given it: a file on disk, or a small one)."""
+    size = remaining(stream)
+    if size is None or (os.cpu_count() or 1) < 2:
+        return False
+    if _path_of(stream) is None and size > IN_MEMORY_MAX:
+        return False  # it would have to be read into memory whole: the in-process path streams it
+    return size >= (WARM_MIN_BYTES if workers.is_warm() else COLD_MIN_BYTES)
+
+
+def messages(stream: IO[bytes], job: Job, context: Context) -> Iterator[Message]:
+    """The child's messages for this document, decoded: ``items`` carry ingest audiences and ``Prepared`` or
+    ``Refused`` rows, ``event`` an :class:`Outcome`; ``error`` and ``crash`` are raised here."""
+    path = _path_of(stream)
+    source: str | bytes = path if path is not None else stream.read()
+    offset = stream.tell() if path is not None else 0
+    revive = tuple.__new__
+    for payload in workers.run(
+        _work, (source, offset, job, context, WORKER_MEMORY), modules=WORKER_MODULES, what="the MISP reader process"
+    ):
+        message = pickle.loads(payload)  # noqa: S301 - from our own child process
+        kind = message[0]
+        if kind == "items":
+            _kind, reaches, kinds, rows, places = message
+            yield (
+                "items",
+                [audience_of(reach) for reach in reaches],
+                kinds,
+                [revive(Refused, row) if len(row) == 3 else revive(Prepared, row) for row in rows],
+                places,
+            )
+        elif kind == "error":
+            _kind, name, text, where, params = message
+            raise _error_class(name)(text, where=where, **params)
+        elif kind == "crash":
+            raise RuntimeError(f"the MISP reader process failed: {message[1]}")
+        elif kind == "event":
+            yield ("event", Outcome(*message[1]))
+        else:
+            yield message
+
+
+def _error_class(name: str) -> type[errors.HerdsecError]:
+    found = getattr(errors, name, None)
+    return found if isinstance(found, type) and issubclass(found, errors.HerdsecError) else errors.HerdsecError
+
+
+def _path_of(stream: IO[bytes]) -> str | None:
+    name = getattr(stream, "name", None)
+    return name if isinstance(name, str) and os.path.isfile(name) else None
+
+
+# --- in the child ------------------------------------------------------------------------------------------------
+
+
+def _pack(message: Message) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: the messages are flat
+    pickler.dump(message)
+    return buffer.getvalue()
+
+
+def _work(source: str | bytes, offset: int, job: Job, context: Context, memory: int, queue: Any) -> None:
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # a hostile document must not take the machine
+        gc.set_threshold(BULK_GC_THRESHOLD, 10, 10)  # this process only reads: see bulk.fewer_collections
+        if isinstance(source, bytes):
+            stream: IO[bytes] = io.BytesIO(source)
+        else:
+            stream = open(source, "rb")  # noqa: SIM115 - closed below
+            stream.seek(offset)
+        with stream:
+            for document in read_events(stream, stream_over=job.stream_over):
+                _event(document, job, context, queue)
+    except errors.HerdsecError as exc:
+        queue.put(_pack(("error", type(exc).__name__, exc.message, exc.where, dict(exc.params))))
+    except MemoryError:
+        queue.put(_pack(("crash", "the document needs more memory than allowed")))
+    except BaseException as exc:  # reported to the writing process, which raises it
+        queue.put(_pack(("crash", repr(exc)[:2000])))
+    finally:
+        queue.put(None)
+
+
+def _event(document: EventDocument, job: Job, context: Context, queue: Any) -> None:
+    converter = job.converter()
+    prepare = Preparer(context)
+    numbers: dict[Reach, int] = {}
+    reaches: list[Reach] = []
+    kinds: list[int] = []
+    rows: list[tuple[Any, ...]] = []
+    places: list[tuple[str, str | None]] = []
+    trust = job.trust_built
+    try:
+        for index, item in enumerate(converter.convert(document.header, document.attributes, document.objects)):
+            number = numbers.get(item.reach)
+            if number is None:
+                number = numbers[item.reach] = len(numbers)
+                reaches.append(item.reach)
+            kinds.append(number)
+            rows.append(tuple(prepare(index, item.obj, item.built if trust else None)))
+            places.append((item.where, item.uuid))
+            if len(rows) >= MESSAGE_ITEMS:
+                queue.put(_pack(("items", reaches, kinds, rows, places)))
+                reaches, kinds, rows, places = [], [], [], []
+    except BadValue as exc:
+        uuid = document.header.get("uuid")
+        queue.put(_pack(("refused", uuid if isinstance(uuid, str) else None, converter.info, str(exc))))
+        return
+    if rows:
+        queue.put(_pack(("items", reaches, kinds, rows, places)))
+    queue.put(_pack(("event", tuple(Outcome.of(converter)))))
