@@ -63,12 +63,14 @@ def run(
     what: str,
     backlog: int = 8,
     meanwhile: Callable[[], object] | None = None,
+    idle: object = None,
 ) -> Iterator[Any]:
     """Run ``target(*args, queue)`` in a child of the fork server and yield what it puts on ``queue`` until it puts
     None (its last word, which it must also say after a failure). The queue is bounded (``backlog`` messages), so
     the child cannot run far ahead of the reader: memory holds a few messages, not the whole job. A child that
     stops without its last word raises RuntimeError naming ``what``; the child is stopped when the reader stops
-    early (an error while writing what it sent, say). ``meanwhile`` runs here while the child starts."""
+    early (an error while writing what it sent, say). ``meanwhile`` runs here while the child starts. When ``idle``
+    is given, it is yielded each time the queue is found empty (before waiting): the reader may do pending work."""
     warm(modules)
     ctx = context()
     queue = ctx.Queue(maxsize=backlog)
@@ -78,6 +80,8 @@ def run(
         if meanwhile is not None:
             meanwhile()
         while True:
+            if idle is not None and queue.empty():
+                yield idle
             try:
                 item = queue.get(timeout=1.0)
             except queue_module.Empty:

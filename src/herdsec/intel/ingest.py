@@ -46,6 +46,8 @@ from herdsec.intel.prepare import (
 )
 from herdsec.intel.reference import reference_org_ids
 from herdsec.intel.schemas import IngestFailure, IngestStatus
+from herdsec.ioc.types import IocType
+from herdsec.ioc.warninglists import shipped
 
 OBJECT_COLUMNS = (
     "id",
@@ -67,6 +69,7 @@ OBJECT_COLUMNS = (
 )
 OBSERVABLE_COLUMNS = ("object_id", "type", "value_key", "value", "problem", "warninglists")
 MAX_FAILURES_LISTED = 10_000
+IOC_TYPES = {t.value: t for t in IocType}
 VERSIONS_SQL = {
     "postgresql": "SELECT id, stix_id, modified, current, creator_org_id FROM stix_objects WHERE stix_id = ANY(%s)",
     "sqlite": "SELECT id, stix_id, modified, current, creator_org_id FROM stix_objects"
@@ -103,6 +106,7 @@ class _Run:
     pending: list[Prepared] = field(default_factory=list)
     defined: set[str] = field(default_factory=set)  # statement markings stored by this submission
     unresolved: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (row, markings) of unknown TLP
+    match_lists: bool = False  # the values were prepared without the warninglist check: the writer does it
 
     def fail(self, index: int, obj: object, reason: str) -> None:
         self.status.failure_count += 1
@@ -221,16 +225,21 @@ def items_context(session: Session, actor: Principal, *, tlp: str | None = None)
 def ingest_prepared(
     session: Session,
     actor: Principal,
-    items: Iterable[tuple[Audience, Prepared | Refused]],
+    items: Iterable[tuple[Audience, Prepared | Refused] | None],
     *,
     tlp: str | None = None,
     source: str = "items",
     batch: int = BATCH,
+    match_lists: bool = False,
 ) -> IngestStatus:
     """Store items a second process prepared with :func:`items_context` (each with its audience), as
-    :func:`ingest_items` stores them; ``batch`` objects of an audience are written at a time (smaller batches let the
-    writing overlap the preparing)."""
-    return _store_items(_items_run(session, actor, tlp), items, source, batch)
+    :func:`ingest_items` stores them; up to ``batch`` objects of an audience are written at a time, and a None among
+    the items writes what is pending at once (so that the writing overlaps the preparing). ``match_lists``: the
+    items were prepared with ``Context.match_lists`` False and their values are checked against the warninglists
+    here."""
+    run = _items_run(session, actor, tlp)
+    run.match_lists = match_lists
+    return _store_items(run, items, source, batch)
 
 
 def _items_run(session: Session, actor: Principal, tlp: str | None) -> _Run:
@@ -242,13 +251,23 @@ def _items_run(session: Session, actor: Principal, tlp: str | None) -> _Run:
 
 
 def _store_items(
-    run: _Run, items: Iterable[tuple[Audience, Prepared | Refused]], source: str, batch: int
+    run: _Run, items: Iterable[tuple[Audience, Prepared | Refused] | None], source: str, batch: int
 ) -> IngestStatus:
+    """Write the items in batches of ``batch`` per audience; a None among them means "write what is pending now"
+    (the reader of a second process says so when it has nothing waiting: the writing then overlaps the preparing)."""
     default = run.audience
     pending: dict[Audience, list[Prepared]] = {}
+    total = 0  # counted here: IngestStatus is a pydantic model, each attribute assignment validates
     with fewer_collections():
-        for audience, item in items:
-            run.status.total_count += 1
+        for entry in items:
+            if entry is None:
+                for audience, group in pending.items():
+                    run.audience, run.pending = audience, group
+                    _flush(run)
+                pending.clear()
+                continue
+            audience, item = entry
+            total += 1
             if type(item) is Refused:
                 run.fail(item.position, {"id": item.id}, item.reason)
                 continue
@@ -260,6 +279,7 @@ def _store_items(
         for audience, group in pending.items():
             run.audience, run.pending = audience, group
             _flush(run)
+    run.status.total_count += total
     run.audience = default
     _resolve_markings(run)
     return _finish(run, source, default.tlp, "per object")
@@ -453,8 +473,11 @@ def _flush(run: _Run) -> None:
         )
     observables = []
     flagged_values = 0
+    match = shipped().match_text if run.match_lists else None
     for pk, row in zip(pks, accepted, strict=True):
         for value_type, value, key, problem, flagged in row.values:
+            if match is not None and (hits := match(IOC_TYPES[value_type], value)):
+                flagged = ",".join(sorted({h.list_name for h in hits}))[:400]
             if flagged or problem:
                 flagged_values += 1
             observables.append((pk, value_type, key, value, problem, flagged))

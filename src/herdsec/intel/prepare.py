@@ -93,6 +93,7 @@ class Context:
     own_identity: str  # identity--<uuid> of the sharing organization
     member_identities: frozenset[str]  # identity ids of every member organization
     dialect: str = "sqlite"  # timestamps are formatted for the database here, off the writing process
+    match_lists: bool = True  # check values against the warninglists here (False: the writer does, to balance work)
 
 
 class Preparer:
@@ -105,7 +106,7 @@ class Preparer:
         self._minutes: dict[int, str] = {}  # minutes since the epoch -> the stored form's text up to the seconds
         self._levels: dict[tuple[str, ...], tuple[list[str], Tlp, tuple[str, ...]]] = {}  # by object_marking_refs
         self._zone = "" if self.dialect == "sqlite" else "+00:00"
-        self._match = shipped().match_text
+        self._match = shipped().match_text if context.match_lists else None
 
     def _identity_problem(self, obj: dict[str, Any]) -> str | None:
         return _identity_problem_impl(self.own, self.members, obj)
@@ -209,7 +210,7 @@ class Preparer:
         match = self._match
         for value in values:
             text = value.value
-            hits = match(value.type, text)
+            hits = match(value.type, text) if match is not None else None
             rows.append(
                 (
                     value.type._value_,  # the enum's text, without the descriptor of ``.value``

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import IO, Any
 
 from sqlalchemy import select, update
@@ -104,16 +105,27 @@ def import_in_parallel(
     session: Session, actor: Principal, stream: IO[bytes], job: Job, *, tlp: str | None, source: str
 ) -> Iterator[MispEventStatus]:
     """As :func:`_import_here`, with the reading, conversion and preparation in a second process (``parallel``)."""
-    context = items_context(session, actor, tlp=tlp)
+    # The writer checks the values against the warninglists: it has time to spare while the child converts.
+    context = replace(items_context(session, actor, tlp=tlp), match_lists=not parallel.WRITER_MATCHES)
     messages = parallel.messages(stream, job, context)
     for first in messages:
+        if first[0] == "idle":
+            continue  # nothing of this event has come yet
         if first[0] == "refused":
             yield refused_event(*first[1:])
             continue
         places: list[tuple[str, str | None]] = []
         ending: list[Outcome] = []
         items = _arrived(first, messages, places, ending)
-        ingested = ingest_prepared(session, actor, items, tlp=tlp, source=source, batch=parallel.FLUSH_ITEMS)
+        ingested = ingest_prepared(
+            session,
+            actor,
+            items,
+            tlp=tlp,
+            source=source,
+            batch=parallel.FLUSH_ITEMS,
+            match_lists=parallel.WRITER_MATCHES,
+        )
         yield event_status(session, ending[0], ingested, places)
 
 
@@ -135,16 +147,19 @@ def _arrived(
     messages: Iterator[tuple[Any, ...]],
     places: list[tuple[str, str | None]],
     ending: list[Outcome],
-) -> Iterator[tuple[Audience, Prepared | Refused]]:
+) -> Iterator[tuple[Audience, Prepared | Refused] | None]:
     """One event's prepared items from the child's messages, from ``message`` to the event's end (its outcome is
     added to ``ending``, the items' places to ``places``)."""
     audiences: list[Audience] = []
-    while message[0] == "items":
-        _kind, reaches, kinds, rows, where = message
-        audiences.extend(reaches)
-        places.extend(where)
-        for number, row in zip(kinds, rows, strict=True):
-            yield audiences[number], row
+    while message[0] in ("items", "idle"):
+        if message[0] == "idle":
+            yield None  # nothing waiting from the child: write what is pending
+        else:
+            _kind, reaches, kinds, rows, where = message
+            audiences.extend(reaches)
+            places.extend(where)
+            for number, row in zip(kinds, rows, strict=True):
+                yield audiences[number], row
         message = next(messages, ("end",))
     if message[0] != "event":
         raise RuntimeError(f"the MISP reader process ended an event with {message[0]!r}")

@@ -13,7 +13,8 @@ Messages (each pickled once, without the memo: flat, acyclic tuples):
 - ``("event", outcome)``: the event is complete (:class:`~herdsec.intel.misp.job.Outcome`);
 - ``("refused", uuid, info, reason)``: the event is refused as a whole;
 - ``("error", class name, message, where, params)``: the document is refused (malformed JSON, say);
-- ``("crash", text)``: the child failed.
+- ``("crash", text)``: the child failed;
+- ``("idle",)`` (made here, not sent): no message is waiting.
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ from herdsec.intel.misp.vocab import BadValue, Reach
 from herdsec.intel.prepare import WORKER_MEMORY, WORKER_MODULES, Context, Prepared, Preparer, Refused, remaining
 
 MESSAGE_ITEMS = 500  # items per message: small enough for the writer to start early, large enough to be cheap
-FLUSH_ITEMS = 1000  # objects of an audience the writer stores at a time (the in-process path: prepare.BATCH)
+FLUSH_ITEMS = 5000  # objects of an audience the writer stores at most at a time (it also writes when idle)
+WRITER_MATCHES = True  # the writer checks values against the warninglists (converting is the longer half)
 WARM_MIN_BYTES = 256 * 1024  # with a warm fork server a second process pays from about a thousand attributes
 COLD_MIN_BYTES = 16 * 1024 * 1024  # without one (a command-line run) starting it costs about 1.5 s
 IN_MEMORY_MAX = 16 * 1024 * 1024  # a document without a file on disk is handed over whole up to this size
 
 Message = tuple[Any, ...]
+IDLE: Message = ("idle",)  # no message is waiting
 
 
 def worth_it(stream: IO[bytes]) -> bool:
@@ -60,8 +63,15 @@ def messages(stream: IO[bytes], job: Job, context: Context) -> Iterator[Message]
     offset = stream.tell() if path is not None else 0
     revive = tuple.__new__
     for payload in workers.run(
-        _work, (source, offset, job, context, WORKER_MEMORY), modules=WORKER_MODULES, what="the MISP reader process"
+        _work,
+        (source, offset, job, context, WORKER_MEMORY),
+        modules=WORKER_MODULES,
+        what="the MISP reader process",
+        idle=IDLE,
     ):
+        if payload is IDLE:
+            yield IDLE  # nothing waiting: the writer may store what it holds
+            continue
         message = pickle.loads(payload)  # noqa: S301 - from our own child process
         kind = message[0]
         if kind == "items":
