@@ -1,7 +1,8 @@
 """One measured MISP run in its own process: ``python -m benchmarks.misp_worker MODE URL FILE`` prints one JSON
 line. MODE is ``hub`` (herdsec's MISP import, with storage, as the server runs it: the fork server of its second
-processes started beforehand, as ``herdsec serve`` starts it), ``hub-one-process`` (the same import all in this
-process, as a command-line run of a small event does) or ``pymisp`` (``MISPEvent().load()`` alone)."""
+processes started beforehand and, on SQLite, the WAL checkpoints in a background thread, as ``herdsec serve``
+does), ``hub-one-process`` (the same import all in this process, as a command-line run of a small event does) or
+``pymisp`` (``MISPEvent().load()`` alone)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,10 @@ def main() -> None:
 
             workers.warm(WORKER_MODULES, wait=True)  # done when the server starts: not part of an import
         db = Database(make_engine(url))
+        if mode == "hub" and url.startswith("sqlite"):
+            from herdsec.core.db import Checkpointer
+
+            Checkpointer(db.bind).start()  # type: ignore[arg-type]
         with db.transaction() as s:
             org = create_org(s, system_principal(), OrganizationIn(name=f"Bench {time.time()}", kind="sme"))
             actor = org_principal(s, org.id, "bench")

@@ -104,3 +104,41 @@ def test_migrations_and_models_agree(engine: Engine) -> None:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
     diff = [d for d in diff if "test_shared_items" not in str(d)]
     assert diff == []
+
+
+def test_the_server_checkpoints_sqlite_in_the_background(tmp_path: pytest.TempPathFactory) -> None:
+    """A large write no longer makes its own commit copy the log into the database (SQLite's default past 4 MB of
+    log); the checkpointer thread does it after writes (SQLite's own checkpoint remains past 64 MB)."""
+    import os
+    import time
+
+    from herdsec.core.db import WAL_AUTOCHECKPOINT_PAGES, Checkpointer
+
+    path = f"{tmp_path}/c.db"
+    engine = make_engine(f"sqlite:///{path}")
+    big = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)"
+        " INSERT INTO t SELECT printf('%.800c', 'x') FROM n"
+    )
+    try:
+        with engine.begin() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_AUTOCHECKPOINT_PAGES
+            conn.exec_driver_sql("CREATE TABLE t (x TEXT)")
+        with engine.begin() as conn:  # about 8 MB of log
+            conn.exec_driver_sql(big)
+        assert os.path.getsize(path) < 1_000_000  # still only in the log: the commit did not checkpoint
+        checkpointer = Checkpointer(engine, interval=0.05)
+        checkpointer.start()
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES ('after')")
+            deadline = time.monotonic() + 5
+            while os.path.getsize(path) < 8_000_000:
+                assert time.monotonic() < deadline, "the checkpointer never copied the log"
+                time.sleep(0.05)
+        finally:
+            checkpointer.stop()
+        busy, log, copied = checkpointer.checkpoint()
+        assert busy == 0 and copied == log
+    finally:
+        engine.dispose()

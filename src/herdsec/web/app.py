@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from herdsec import __version__
 from herdsec.core import workers
-from herdsec.core.db import Database
+from herdsec.core.db import Checkpointer, Database
 from herdsec.core.settings import Settings, load_settings
 from herdsec.identity import api as identity_api
 from herdsec.identity import pages as identity_pages
@@ -85,7 +85,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(webhook_pages.router)
     app.include_router(stream_api.pages)
     stream_api.install(app)
-    _warm_workers(app)
+    _background(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
@@ -110,18 +110,27 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     return app
 
 
-def _warm_workers(app: FastAPI) -> None:
-    """Start the fork server of the second processes when the hub starts (see ``core.workers``): a MISP event or a
-    bundle posted later is then converted in a child that starts in milliseconds. A database bound to one
-    connection (the tests' per-test transaction) gets none: each test chooses its own path."""
+def _background(app: FastAPI) -> None:
+    """What the hub runs beside requests from start to stop: the fork server of its second processes (see
+    ``core.workers``: a MISP event or a bundle posted later is then converted in a child that starts in
+    milliseconds) and, on SQLite, the WAL checkpoints (``core.db.Checkpointer``: no request pays for one). A
+    database bound to one connection (the tests' per-test transaction) gets neither: each test chooses its path."""
     previous = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(app_: Any) -> AsyncIterator[Any]:
-        if isinstance(app.state.db.bind, Engine):
+        bind = app.state.db.bind
+        checkpointer = Checkpointer(bind) if isinstance(bind, Engine) and bind.dialect.name == "sqlite" else None
+        if isinstance(bind, Engine):
             workers.warm(WORKER_MODULES)  # starts the server process and returns; it imports on its own
-        async with previous(app_) as state:
-            yield state
+        if checkpointer is not None:
+            checkpointer.start()
+        try:
+            async with previous(app_) as state:
+                yield state
+        finally:
+            if checkpointer is not None:
+                checkpointer.stop()
 
     app.router.lifespan_context = lifespan
 
