@@ -52,6 +52,8 @@ def values_of(obj: dict[str, Any], pairs: Iterable[tuple[str, str]] | None = Non
         found.extend(values_from_sdo(obj))
     elif category(obj_type) == "sco":
         found.extend(values_from_sco(obj))
+    if len(found) < 2:
+        return found
     seen: set[tuple[str, str]] = set()
     unique = []
     for value in found:

@@ -103,7 +103,6 @@ class Preparer:
         self.dialect = context.dialect
         self._times: dict[str, tuple[int, Any]] = {}  # timestamp text -> (microseconds, stored form)
         self._days: dict[str, int | None] = {}  # YYYY-MM-DD -> days since the epoch (None: not a date)
-        self._minutes: dict[int, str] = {}  # minutes since the epoch -> the stored form's text up to the seconds
         self._levels: dict[tuple[str, ...], tuple[list[str], Tlp, tuple[str, ...]]] = {}  # by object_marking_refs
         self._zone = "" if self.dialect == "sqlite" else "+00:00"
         self._match = shipped().match_text if context.match_lists else None
@@ -149,18 +148,6 @@ class Preparer:
             return None  # not a real instant: the general parser says so
         seconds = days * 86_400 + int(hour) * 3600 + int(minute) * 60 + int(second)
         return seconds * 1_000_000 + int(milli) * 1000, f"{day} {text[11:19]}.{milli}000{self._zone}"
-
-    def _whole_second(self, seconds: int) -> tuple[int, Any]:
-        """What :meth:`_time` gives for the timestamp of ``seconds`` since the epoch (a whole second), by arithmetic:
-        the text of each minute is made once."""
-        minute, second = divmod(seconds, 60)
-        prefix = self._minutes.get(minute)
-        if prefix is None:
-            prefix = (EPOCH + timedelta(minutes=minute)).strftime("%Y-%m-%d %H:%M:")
-            if len(self._minutes) >= TIMES_KEPT:
-                self._minutes.clear()
-            self._minutes[minute] = prefix
-        return seconds * 1_000_000, f"{prefix}{second:02d}.000000{self._zone}"
 
     def _marking_level(self, refs: list[str]) -> tuple[list[str], Tlp, tuple[str, ...]]:
         """Normalised markings, TLP and unresolved markings of an object without granular markings (kept:
@@ -222,7 +209,9 @@ class Preparer:
             )
         created: tuple[int, Any] | None
         if built is not None and built.seconds is not None:
-            modified = created = self._whole_second(built.seconds)
+            # created and modified are the builder's text of these whole seconds: YYYY-MM-DDTHH:MM:SS.000Z
+            text = obj["created"]
+            modified = created = (built.seconds * 1_000_000, f"{text[:10]} {text[11:19]}.000000{self._zone}")
         else:
             created_text = obj.get("created")
             modified = self._time(obj.get("modified") or created_text) or self._epoch
@@ -240,7 +229,7 @@ class Preparer:
             modified[1],
             rows,
             tags_of(obj) if "labels" in obj or "external_references" in obj else [],
-            _technique_link(obj),
+            _technique_link(obj) if obj_type == "relationship" else None,
             unresolved,
         )
 

@@ -102,11 +102,10 @@ class EventConverter:
     _refs: list[str] = field(default_factory=list)
     _references: list[tuple[str, str, Reach, Any]] = field(default_factory=list)
     _hasher: Any = None  # SHA-1 of the namespace and the id prefix, copied for each id
+    _own: str = field(init=False, default="")  # the importing organization's identity (creator of record)
 
-    @property
-    def _own(self) -> str:
-        """The importing organization's identity: the creator of record of what it shares."""
-        return f"identity--{self.org_uuid}"
+    def __post_init__(self) -> None:
+        self._own = f"identity--{self.org_uuid}"
 
     # --- the event --------------------------------------------------------------------------------------------
 
@@ -222,11 +221,13 @@ class EventConverter:
     def _fail(self, where: str, misp_uuid: str | None, reason: str) -> None:
         self.failures.append(MispProblem(where=where, uuid=misp_uuid, reason=reason))
 
-    def _attribute(self, attr: Any, where: str, scope: _Scope, parent_stamp: datetime) -> Iterator[Item]:
+    def _attribute(self, attr: Any, where: str, scope: _Scope, parent_stamp: datetime) -> list[Item]:
+        """The items of one attribute (its object, then its sightings): a list, not a generator (this runs once per
+        attribute)."""
         self.attribute_count += 1
         if not isinstance(attr, dict):
             self._fail(where, None, "an attribute must be a JSON object")
-            return
+            return []
         misp_type, value = attr.get("type"), attr.get("value")
         if type(value) is not str and isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
@@ -234,30 +235,31 @@ class EventConverter:
         if not isinstance(attr_uuid, str) or not UUID_RE.match(attr_uuid):
             if attr_uuid is not None:
                 self._fail(where, None, f"uuid {str(attr_uuid)[:60]!r} is not a UUID")
-                return
+                return []
             seed = f"{self.event_uuid}|{misp_type}|{value}|{scope.object_uuid}"
             attr_uuid = str(uuid.uuid5(NAMESPACE, seed))  # stable across re-imports
         attr_uuid = attr_uuid.lower()
         if not isinstance(misp_type, str) or not misp_type:
             self._fail(where, attr_uuid, "the attribute has no type")
-            return
+            return []
         if not isinstance(value, str) or not value.strip():
             self._fail(where, attr_uuid, "the attribute has no value")
-            return
+            return []
         deleted = attr.get("deleted")
         if deleted is not None and deleted in TRUE:
-            return  # soft-deleted in MISP: not shared
+            return []  # soft-deleted in MISP: not shared
         try:
             reach = self._attribute_reach(attr, scope, where, attr_uuid)
             made, built = self._attribute_object(attr, attr_uuid, misp_type, value, scope, where, parent_stamp)
         except BadValue as exc:
             self._fail(where, attr_uuid, str(exc))
-            return
+            return []
         self._ids[attr_uuid] = made["id"]
         self._refs.append(made["id"])
-        yield Item(made, reach, where, attr_uuid, built)
+        item = Item(made, reach, where, attr_uuid, built)
         if attr.get("Sighting"):
-            yield from self._sightings(attr, made, reach, where)
+            return [item, *self._sightings(attr, made, reach, where)]
+        return [item]
 
     def _attribute_reach(self, attr: dict[str, Any], scope: _Scope, where: str, attr_uuid: str) -> Reach:
         raw = attr.get("distribution")
@@ -304,7 +306,6 @@ class EventConverter:
             sorted(set(techniques_of_tags(tags)) | set(techniques_of_galaxies(galaxies))) if tags or galaxies else []
         )
         stamp_text = _second(seconds)  # formatted once: created, modified and usually valid_from
-        sdo = {"spec_version": "2.1", "created": stamp_text, "modified": stamp_text}
         made: dict[str, Any] | None = None
         built: Built | None = BUILT
         if misp_type in COMPOSITE:
@@ -322,7 +323,9 @@ class EventConverter:
                 made = {
                     "type": "indicator",
                     "id": self._id("indicator", attr_uuid),
-                    **sdo,
+                    "spec_version": "2.1",
+                    "created": stamp_text,
+                    "modified": stamp_text,
                     "name": value[:300],
                     "pattern": pattern,
                     "pattern_type": pattern_type or "stix",
@@ -336,7 +339,9 @@ class EventConverter:
             made = {
                 "type": "vulnerability",
                 "id": self._id("vulnerability", attr_uuid),
-                **sdo,
+                "spec_version": "2.1",
+                "created": stamp_text,
+                "modified": stamp_text,
                 "name": value.strip()[:300],
                 "external_references": [{"source_name": "cve", "external_id": value.strip()}],
             }
@@ -356,13 +361,16 @@ class EventConverter:
             made = {
                 "type": "note",
                 "id": self._id("note", attr_uuid),
-                **sdo,
+                "spec_version": "2.1",
+                "created": stamp_text,
+                "modified": stamp_text,
                 "abstract": misp_type[:300],
                 "content": value,
                 "object_refs": [self.report_id],
             }
         if made["type"] in ("indicator", "vulnerability", "note"):
-            _put_labels(made, tags)
+            if tags:
+                _put_labels(made, tags)
             if techniques:
                 made.setdefault("external_references", []).extend(
                     {"source_name": "mitre-attack", "external_id": t} for t in techniques
