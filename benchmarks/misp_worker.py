@@ -77,7 +77,7 @@ def main() -> None:
             from herdsec.core import workers
             from herdsec.intel.prepare import WORKER_MODULES
 
-            workers.warm(WORKER_MODULES, wait=True)  # done when the server starts: not part of an import
+            workers.warm(WORKER_MODULES, wait_ready=True)  # done when the server starts: not part of an import
         db = Database(make_engine(url))
         if mode == "hub" and url.startswith("sqlite"):
             from herdsec.core.db import Checkpointer

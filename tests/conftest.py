@@ -97,3 +97,12 @@ def settings() -> Settings:
 def client(settings: Settings, db: Database) -> Iterator[TestClient]:
     with TestClient(create_app(settings, database=db), base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _cold_fork_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new command-line process would: the fork server counts as not started (an earlier
+    test may have started it), so that ``parallel=None`` imports take the same path whatever ran before."""
+    from herdsec.core import workers
+
+    monkeypatch.setattr(workers, "_warm", False)

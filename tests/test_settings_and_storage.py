@@ -107,8 +107,8 @@ def test_migrations_and_models_agree(engine: Engine) -> None:
 
 
 def test_the_server_checkpoints_sqlite_in_the_background(tmp_path: pytest.TempPathFactory) -> None:
-    """A large write no longer makes its own commit copy the log into the database (SQLite's default past 4 MB of
-    log); the checkpointer thread does it after writes (SQLite's own checkpoint remains past 64 MB)."""
+    """With a Checkpointer (the server), a large write no longer makes its own commit copy the log into the database
+    (SQLite's default past 4 MB of log): the thread does it after writes. Without one nothing changes."""
     import os
     import time
 
@@ -120,25 +120,32 @@ def test_the_server_checkpoints_sqlite_in_the_background(tmp_path: pytest.TempPa
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)"
         " INSERT INTO t SELECT printf('%.800c', 'x') FROM n"
     )
+    idle = Checkpointer(engine, interval=3600)  # its thread never gets to run here
+    quick = Checkpointer(engine, interval=0.05)
     try:
         with engine.begin() as conn:
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_AUTOCHECKPOINT_PAGES
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000  # SQLite's own, by default
             conn.exec_driver_sql("CREATE TABLE t (x TEXT)")
+        idle.start()
         with engine.begin() as conn:  # about 8 MB of log
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_AUTOCHECKPOINT_PAGES
             conn.exec_driver_sql(big)
         assert os.path.getsize(path) < 1_000_000  # still only in the log: the commit did not checkpoint
-        checkpointer = Checkpointer(engine, interval=0.05)
-        checkpointer.start()
-        try:
-            with engine.begin() as conn:
-                conn.exec_driver_sql("INSERT INTO t VALUES ('after')")
-            deadline = time.monotonic() + 5
-            while os.path.getsize(path) < 8_000_000:
-                assert time.monotonic() < deadline, "the checkpointer never copied the log"
-                time.sleep(0.05)
-        finally:
-            checkpointer.stop()
-        busy, log, copied = checkpointer.checkpoint()
+        idle.stop()
+        with engine.begin() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000  # stopped: SQLite's own again
+        quick.start()
+        quick.stop()
+        quick.start()  # a checkpointer starts again after a stop
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES ('after')")
+        deadline = time.monotonic() + 5
+        while os.path.getsize(path) < 8_000_000:
+            assert time.monotonic() < deadline, "the checkpointer never copied the log"
+            time.sleep(0.02)
+        busy, log, copied = quick.checkpoint()
         assert busy == 0 and copied == log
     finally:
+        quick.stop()
+        quick.stop()  # stopping twice is harmless
         engine.dispose()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.mispgen import event as generated_event
 from benchmarks.mispgen import write_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -103,37 +104,73 @@ def test_malformed_json_is_refused_in_the_same_words_and_nothing_is_stored(sessi
     assert session.scalar(select(func.count()).select_from(StixObject)) == 0
 
 
-def test_a_child_that_fails_loses_nothing(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_child_out_of_memory_fails_the_import_and_loses_nothing(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its memory cap the child refuses the document (a MemoryError) or dies (a C parser's allocation fails
+    hard): either way the import fails at once and the caller's rollback leaves nothing."""
     a = make_member(session, "analyst")
     monkeypatch.setattr(parallel, "WORKER_MEMORY", 64 * 1024 * 1024)  # less than the child already holds
-    body = json.dumps(_rich_event("none")).encode()
-    with pytest.raises(RuntimeError, match="the MISP reader process"):
+    body = json.dumps(generated_event(20_000)).encode()  # building it needs tens of megabytes more
+    with pytest.raises((InvalidInput, workers.WorkerFailed), match=r"needs more memory|stopped unexpectedly"):
         misp.import_events(session, a.principal, io.BytesIO(body), parallel=True)
     assert session.scalar(select(func.count()).select_from(StixObject)) == 0
 
 
-def _silent(queue: Any) -> None:
-    """A child that stops without its last word."""
+def test_a_broken_streamed_document_is_refused_both_ways(session: Session, tmp_path: Path) -> None:
+    """Broken inside the attribute list: the first pass over a streamed event (its own fields) meets it first."""
+    a = make_member(session, "analyst")
+    path = tmp_path / "broken.json"
+    write_event(path, 2_000, seed=5)
+    text = path.read_bytes()
+    cut = text.index(b'"uuid"', len(text) // 2)  # inside the attribute list
+    path.write_bytes(text[:cut] + b"}}}")
+    refusals = []
+    for in_parallel in (True, False):
+        savepoint = session.begin_nested()
+        with path.open("rb") as stream, pytest.raises(InvalidInput) as info:
+            misp.import_events(session, a.principal, stream, stream_over=1024, parallel=in_parallel)
+        savepoint.rollback()  # what the caller's transaction does
+        refusals.append((info.value.message, info.value.where, dict(info.value.params)))
+    assert refusals[0] == refusals[1] and refusals[0][1] == "event"
+    assert session.scalar(select(func.count()).select_from(StixObject)) == 0
+
+
+def _silent(outbox: Any) -> None:
+    """A child that stops without a word."""
     import os
 
     os._exit(3)
 
 
-def _chatty(count: int, queue: Any) -> None:
+def _cut_short(outbox: Any) -> None:
+    """A child killed while it sends a large message."""
+    import os
+    import signal
+
+    outbox.put(b"x" * 50_000_000)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _chatty(count: int, outbox: Any) -> None:
     for number in range(count):
-        queue.put(number)
-    queue.put(None)
+        outbox.put(number)
 
 
 def test_the_fork_server_runs_jobs_and_notices_a_child_that_dies() -> None:
+    import multiprocessing
+
     modules = WORKER_MODULES
     assert list(workers.run(_chatty, (50,), modules=modules, what="counting", backlog=2)) == list(range(50))
     assert workers.is_warm()
-    with pytest.raises(RuntimeError, match=r"the silent child stopped unexpectedly \(exit code 3\)"):
+    with pytest.raises(workers.WorkerFailed, match=r"the silent child stopped unexpectedly \(exit code 3\)"):
         list(workers.run(_silent, (), modules=modules, what="the silent child"))
+    with pytest.raises(workers.WorkerFailed, match=r"the cut child stopped unexpectedly \(exit code -9\)"):
+        list(workers.run(_cut_short, (), modules=modules, what="the cut child"))
     reader = workers.run(_chatty, (10_000,), modules=modules, what="counting", backlog=2)
     assert next(reader) == 0
-    reader.close()  # the reader stops early: the child, blocked on the full queue, is stopped
+    reader.close()  # the reader stops early: the child, blocked on the full outbox, is stopped
+    assert not multiprocessing.active_children()
 
 
 def test_a_second_process_is_used_where_it_pays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,6 +179,11 @@ def test_a_second_process_is_used_where_it_pays(tmp_path: Path, monkeypatch: pyt
     assert not parallel.worth_it(small) and parallel.worth_it(large)
     monkeypatch.setattr(workers, "_warm", False)  # a command-line run: starting the server costs ~1.5 s
     assert not parallel.worth_it(large)
+    monkeypatch.setattr(workers, "_warm", True)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)  # one core: nothing to overlap
+    assert not parallel.worth_it(large)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(workers, "_warm", False)
     monkeypatch.setattr(parallel, "COLD_MIN_BYTES", 1000)
     monkeypatch.setattr(parallel, "IN_MEMORY_MAX", 500)
     on_disk = tmp_path / "event.json"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,9 +53,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 # SQLite copies the write-ahead log into the database (a checkpoint) at the commit that makes the log longer than
-# this many pages. The default (1,000 pages, 4 MB) made every large import pay for it before answering (about 30 ms
-# for 10k MISP attributes); the server checkpoints in a background thread instead (Checkpointer), and SQLite's own
-# checkpoint at commit (and when the last connection closes) remains for processes without one.
+# 1,000 pages (4 MB): every large import paid for it before answering (about 30 ms for 10k MISP attributes). A
+# process with a Checkpointer (the server) checkpoints in a background thread instead, and its connections leave
+# SQLite's own checkpoint at commit for logs past this many pages (a fallback: the thread runs every second).
 WAL_AUTOCHECKPOINT_PAGES = 16_384  # 64 MB
 
 
@@ -67,7 +67,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cursor.close()
 
 
@@ -136,17 +135,28 @@ class Checkpointer:
         self._written = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failed = False
 
     def start(self) -> None:
+        """Start the thread; the engine's connections then leave large logs to it (pooled ones are replaced)."""
+        if self._thread is not None:
+            return
+        self._stopped.clear()
+        event.listen(self.engine, "connect", _later_checkpoints)
         event.listen(self.engine, "commit", self._on_commit)
+        self.engine.dispose()  # connections made before now would still checkpoint at 4 MB
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        if self._thread is None:
+            return
         self._stopped.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._thread.join(timeout=10)
+        self._thread = None
         event.remove(self.engine, "commit", self._on_commit)
+        event.remove(self.engine, "connect", _later_checkpoints)
+        self.engine.dispose()  # pooled connections would leave their logs to a thread that is gone
 
     def _on_commit(self, _conn: Connection) -> None:
         self._written.set()
@@ -159,7 +169,18 @@ class Checkpointer:
 
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
-            if self._written.is_set():
-                self._written.clear()
-                with contextlib.suppress(Exception):  # a locked or closed database: the next round tries again
-                    self.checkpoint()
+            if not self._written.is_set():
+                continue
+            self._written.clear()
+            try:
+                self.checkpoint()
+            except Exception:  # a locked or closed database: the next round tries again
+                if not self._failed:
+                    self._failed = True
+                    logging.getLogger(__name__).exception("SQLite checkpoint failed (retried after later writes)")
+
+
+def _later_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+    cursor.close()

@@ -209,7 +209,7 @@ def ingest_items(
     objects are prepared and written in batches, so memory holds one batch per audience, not the whole import.
     Failure positions count the items from 0. The caller checks sharing-group membership of each audience.
     An item's :class:`~herdsec.intel.prepare.Built` (None for anything not built by the hub itself from checked
-    parts) says what its builder already knows: such an object skips the per-object STIX check."""
+    parts) says what its builder already knows: such an object skips the per-object STIX and ownership checks."""
     run = _items_run(session, actor, tlp)
     preparer = Preparer(_context(run))
     prepared = ((audience, preparer(index, obj, built)) for index, (obj, audience, built) in enumerate(items))
@@ -230,15 +230,15 @@ def ingest_prepared(
     tlp: str | None = None,
     source: str = "items",
     batch: int = BATCH,
-    match_lists: bool = False,
+    prepared_with: Context | None = None,
 ) -> IngestStatus:
     """Store items a second process prepared with :func:`items_context` (each with its audience), as
     :func:`ingest_items` stores them; up to ``batch`` objects of an audience are written at a time, and a None among
-    the items writes what is pending at once (so that the writing overlaps the preparing). ``match_lists``: the
-    items were prepared with ``Context.match_lists`` False and their values are checked against the warninglists
-    here."""
+    the items writes what is pending at once (so that the writing overlaps the preparing). ``prepared_with``: the
+    context the items were prepared with; when its ``match_lists`` is False, their values are checked against the
+    warninglists here."""
     run = _items_run(session, actor, tlp)
-    run.match_lists = match_lists
+    run.match_lists = prepared_with is not None and not prepared_with.match_lists
     return _store_items(run, items, source, batch)
 
 

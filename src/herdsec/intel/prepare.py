@@ -6,12 +6,10 @@ This is most of an ingest's work, so it can run in a second process while the fi
 
 from __future__ import annotations
 
-import gc
 import io
 import os
 import pickle
 import re
-import resource
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,7 +19,7 @@ import ijson  # type: ignore[import-untyped]
 import orjson
 
 from herdsec.core import workers
-from herdsec.core.bulk import BULK_GC_THRESHOLD, db_datetime
+from herdsec.core.bulk import db_datetime
 from herdsec.identity.visibility import Tlp, effective_tlp, normalise_marking
 from herdsec.intel import stix
 from herdsec.intel.extract import KEY_LIMIT, ObjectRejected, value_key, values_of
@@ -54,7 +52,8 @@ class Prepared(NamedTuple):
     data: str
     created_db: Any  # created / modified as the database stores them
     modified_db: Any
-    values: list[tuple[str, str, str, str | None, str | None]]  # type, value, key, problem, warninglists that list it
+    # type, value, key, problem, the warninglists that list it (None until checked: see Context.match_lists)
+    values: list[tuple[str, str, str, str | None, str | None]]
     tags: list[tuple[str, str]]  # (kind, value): labels and ATT&CK technique ids the object carries
     technique_link: tuple[str, str] | None  # a relationship's (source id, attack-pattern id)
     unresolved: tuple[str, ...]  # the markings, when one is unknown here (it may be defined later in the bundle)
@@ -328,24 +327,25 @@ def prechecked(stream: IO[bytes]) -> IO[bytes]:
     return io.BytesIO(data)
 
 
-def _worker(path: str, offset: int, context: Context, memory: int, queue: Any) -> None:
+def _worker(path: str, offset: int, context: Context, memory: int, outbox: workers.Outbox) -> None:
     try:
-        # A hostile document (deep nesting) must not take the machine's memory: cap this process.
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        gc.set_threshold(BULK_GC_THRESHOLD, 10, 10)  # this process only reads: see bulk.fewer_collections
+        workers.limit_child(memory)  # a hostile document (deep nesting) must not take the machine's memory
         preparer = Preparer(context)
         with open(path, "rb") as handle:
             handle.seek(offset)
             for items in prepare_stream(handle, preparer):
-                queue.put(pack(items))
+                outbox.put(pack(items))
     except SyntaxProblem as exc:
-        queue.put(("syntax", str(exc)))
+        outbox.put(("syntax", str(exc)))
     except MemoryError:
-        queue.put(("syntax", "the document needs more memory than allowed (is it nested absurdly deep?)"))
+        outbox.put(("syntax", TOO_DEEP))
+    except BrokenPipeError:
+        raise  # the reader is gone
     except BaseException as exc:
-        queue.put(("error", repr(exc)))
-    finally:
-        queue.put(None)
+        outbox.put(("error", repr(exc)))
+
+
+TOO_DEEP = "the document needs more memory than allowed (is it nested absurdly deep?)"
 
 
 def pack(items: list[Prepared | Refused]) -> bytes:
@@ -359,19 +359,25 @@ def pack(items: list[Prepared | Refused]) -> bytes:
 
 
 def unpack(payload: bytes) -> list[Prepared | Refused]:
-    """The batch :func:`pack` made (rows of three fields are refusals)."""
+    """The batch :func:`pack` made."""
+    return revive(pickle.loads(payload))  # noqa: S301 - from our own reader process
+
+
+def revive(rows: list[tuple[Any, ...]]) -> list[Prepared | Refused]:
+    """Prepared rows and refusals sent as plain tuples (rows of three fields are refusals)."""
     new = tuple.__new__
-    return [new(Refused, row) if len(row) == 3 else new(Prepared, row) for row in pickle.loads(payload)]  # noqa: S301 - from our own reader process
+    return [new(Refused, row) if len(row) == 3 else new(Prepared, row) for row in rows]
 
 
-def _path_of(stream: IO[bytes]) -> str | None:
+def path_of(stream: IO[bytes]) -> str | None:
+    """The path of the file a stream reads, when it is one on disk (a second process can then open it itself)."""
     name = getattr(stream, "name", None)
     return name if isinstance(name, str) and os.path.isfile(name) else None
 
 
 def runs_in_parallel(stream: IO[bytes], parallel: bool) -> bool:
     """Whether :func:`prepared_batches` will use a second process for this stream."""
-    path = _path_of(stream)
+    path = path_of(stream)
     return bool(parallel and path and os.path.getsize(path) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1)
 
 
@@ -379,7 +385,7 @@ def prepared_batches(
     stream: IO[bytes], context: Context, *, parallel: bool = True
 ) -> Iterator[list[Prepared | Refused]]:
     """Prepared objects in batches; in a second process when the bundle is a large file on disk."""
-    path = _path_of(stream)
+    path = path_of(stream)
     if path is None or not runs_in_parallel(stream, parallel):
         yield from prepare_stream(stream, Preparer(context))
         return

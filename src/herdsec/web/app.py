@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from herdsec import __version__
 from herdsec.core import workers
@@ -130,7 +131,7 @@ def _background(app: FastAPI) -> None:
                 yield state
         finally:
             if checkpointer is not None:
-                checkpointer.stop()
+                await run_in_threadpool(checkpointer.stop)  # joins the thread: not on the event loop
 
     app.router.lifespan_context = lifespan
 

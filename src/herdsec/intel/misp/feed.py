@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from herdsec.core.clock import utcnow
 from herdsec.core.errors import N_, HerdsecError, InvalidInput, PermissionDenied
 from herdsec.core.text import ascii_digits
+from herdsec.core.workers import WorkerFailed
 from herdsec.identity import Principal, Role
 from herdsec.identity.visibility import Viewer
 from herdsec.intel.access import visible_objects
@@ -164,7 +165,7 @@ def pull_feed(
                 result = import_events(
                     session, actor, io.BytesIO(body), tlp=tlp, distribution=distribution, source=f"feed:{base}"[:60]
                 )
-        except (HerdsecError, OSError, ValueError) as exc:
+        except (HerdsecError, OSError, ValueError, WorkerFailed) as exc:  # that event only: the pull goes on
             status.failed.append(MispProblem(where=f"{key}.json", uuid=key, reason=str(exc)[:500]))
             continue
         status.fetched += 1

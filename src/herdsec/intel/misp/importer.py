@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from typing import IO, Any
 
@@ -14,10 +15,9 @@ from herdsec.core.errors import N_, PermissionDenied
 from herdsec.identity import Principal, Role
 from herdsec.identity.logic import name_key
 from herdsec.intel.ingest import Audience, ingest_items, ingest_prepared, items_context
-from herdsec.intel.misp import parallel
+from herdsec.intel.misp import parallel as child
 from herdsec.intel.misp.convert import EventConverter
 from herdsec.intel.misp.job import Groups, Job, Outcome, audience_of
-from herdsec.intel.misp.parallel import worth_it
 from herdsec.intel.misp.reader import STREAM_MIN_BYTES, EventDocument, read_events
 from herdsec.intel.misp.schemas import MispEventStatus, MispImportStatus, MispProblem
 from herdsec.intel.misp.vocab import BadValue, Reach
@@ -48,7 +48,8 @@ def import_events(
     distribution applies (community when it has none). ``trust_built=False`` sends every object through the general
     per-object checks and pattern parsing, as a bundle's objects are (the reference the tests hold the converter's
     fast path to). ``parallel``: convert and prepare in a second process while this one writes (None: when the
-    document is large enough for it to pay, see :func:`herdsec.intel.misp.parallel.worth_it`)."""
+    document is large enough for it to pay, see :func:`herdsec.intel.misp.parallel.worth_it`). Like the import in
+    this process, it writes into ``session`` as it goes: on an error the caller's rollback leaves nothing of it."""
     if not actor.has_role(Role.ANALYST) or actor.org_id == 0:
         raise PermissionDenied(N_("sharing needs the analyst or admin role in a member organization"))
     job = Job(
@@ -59,7 +60,7 @@ def import_events(
         trust_built=trust_built,
     )
     status = MispImportStatus()
-    if parallel or (parallel is None and worth_it(stream)):
+    if parallel or (parallel is None and child.worth_it(stream)):
         events = import_in_parallel(session, actor, stream, job, tlp=tlp, source=source)
     else:
         events = _import_here(session, actor, stream, job, tlp=tlp, source=source)
@@ -106,27 +107,21 @@ def import_in_parallel(
 ) -> Iterator[MispEventStatus]:
     """As :func:`_import_here`, with the reading, conversion and preparation in a second process (``parallel``)."""
     # The writer checks the values against the warninglists: it has time to spare while the child converts.
-    context = replace(items_context(session, actor, tlp=tlp), match_lists=not parallel.WRITER_MATCHES)
-    messages = parallel.messages(stream, job, context)
-    for first in messages:
-        if first[0] == "idle":
-            continue  # nothing of this event has come yet
-        if first[0] == "refused":
-            yield refused_event(*first[1:])
-            continue
-        places: list[tuple[str, str | None]] = []
-        ending: list[Outcome] = []
-        items = _arrived(first, messages, places, ending)
-        ingested = ingest_prepared(
-            session,
-            actor,
-            items,
-            tlp=tlp,
-            source=source,
-            batch=parallel.FLUSH_ITEMS,
-            match_lists=parallel.WRITER_MATCHES,
-        )
-        yield event_status(session, ending[0], ingested, places)
+    context = replace(items_context(session, actor, tlp=tlp), match_lists=not child.WRITER_MATCHES)
+    with closing(child.messages(stream, job, context)) as messages:  # the child stops if the writing fails
+        for first in messages:
+            if first[0] == "idle":
+                continue  # nothing of this event has come yet
+            if first[0] == "refused":
+                yield refused_event(*first[1:])
+                continue
+            places: list[tuple[str, str | None]] = []
+            ending: list[Outcome] = []
+            items = _arrived(first, messages, places, ending)
+            ingested = ingest_prepared(
+                session, actor, items, tlp=tlp, source=source, batch=child.FLUSH_ITEMS, prepared_with=context
+            )
+            yield event_status(session, ending[0], ingested, places)
 
 
 def _converted(

@@ -4,7 +4,8 @@ Converting an event to STIX and preparing its objects (values, markings, JSON) i
 needs no database; writing needs the session. The child (forked by the fork server of ``core.workers``, so it
 starts in milliseconds once the server is warm) does the first and sends prepared rows in messages of a few
 hundred; this process stores each message's rows as they come, with the same ingest as the in-process path
-(``ingest.ingest_prepared``), so the results are the same row for row.
+(``ingest.ingest_prepared``): the same rows and refusals (only the primary keys and the batching of the outbox
+events can differ, as the writer stores whatever has arrived whenever nothing more is waiting).
 
 Messages (each pickled once, without the memo: flat, acyclic tuples):
 
@@ -19,26 +20,35 @@ Messages (each pickled once, without the memo: flat, acyclic tuples):
 
 from __future__ import annotations
 
-import gc
 import io
 import os
 import pickle
-import resource
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 from typing import IO, Any
 
 from herdsec.core import errors, workers
-from herdsec.core.bulk import BULK_GC_THRESHOLD
+from herdsec.core.errors import N_
 from herdsec.intel.misp.job import Job, Outcome, audience_of
 from herdsec.intel.misp.reader import EventDocument, read_events
 from herdsec.intel.misp.vocab import BadValue, Reach
-from herdsec.intel.prepare import WORKER_MEMORY, WORKER_MODULES, Context, Prepared, Preparer, Refused, remaining
+from herdsec.intel.prepare import (
+    TOO_DEEP,
+    WORKER_MEMORY,
+    WORKER_MODULES,
+    Context,
+    Preparer,
+    path_of,
+    remaining,
+    revive,
+)
+from herdsec.ioc.warninglists import shipped
 
 MESSAGE_ITEMS = 500  # items per message: small enough for the writer to start early, large enough to be cheap
 FLUSH_ITEMS = 5000  # objects of an audience the writer stores at most at a time (it also writes when idle)
 WRITER_MATCHES = True  # the writer checks values against the warninglists (converting is the longer half)
 WARM_MIN_BYTES = 256 * 1024  # with a warm fork server a second process pays from about a thousand attributes
-COLD_MIN_BYTES = 16 * 1024 * 1024  # without one (a command-line run) starting it costs about 1.5 s
+COLD_MIN_BYTES = 16 * 1024 * 1024  # without one (a command-line run) starting it costs about a second
 IN_MEMORY_MAX = 16 * 1024 * 1024  # a document without a file on disk is handed over whole up to this size
 
 Message = tuple[Any, ...]
@@ -50,48 +60,45 @@ def worth_it(stream: IO[bytes]) -> bool:
     size = remaining(stream)
     if size is None or (os.cpu_count() or 1) < 2:
         return False
-    if _path_of(stream) is None and size > IN_MEMORY_MAX:
+    if path_of(stream) is None and size > IN_MEMORY_MAX:
         return False  # it would have to be read into memory whole: the in-process path streams it
     return size >= (WARM_MIN_BYTES if workers.is_warm() else COLD_MIN_BYTES)
 
 
-def messages(stream: IO[bytes], job: Job, context: Context) -> Iterator[Message]:
+def messages(stream: IO[bytes], job: Job, context: Context) -> Generator[Message, None, None]:
     """The child's messages for this document, decoded: ``items`` carry ingest audiences and ``Prepared`` or
-    ``Refused`` rows, ``event`` an :class:`Outcome`; ``error`` and ``crash`` are raised here."""
-    path = _path_of(stream)
+    ``Refused`` rows, ``event`` an :class:`Outcome`; ``error`` is raised here as the error the child met, ``crash``
+    as :class:`~herdsec.core.workers.WorkerFailed`. Close the generator to stop the child early."""
+    path = path_of(stream)
     source: str | bytes = path if path is not None else stream.read()
     offset = stream.tell() if path is not None else 0
-    revive = tuple.__new__
-    for payload in workers.run(
+    payloads = workers.run(
         _work,
         (source, offset, job, context, WORKER_MEMORY),
         modules=WORKER_MODULES,
         what="the MISP reader process",
+        meanwhile=shipped,  # the writer checks the warninglists: they compile here while the child starts
         idle=IDLE,
-    ):
-        if payload is IDLE:
-            yield IDLE  # nothing waiting: the writer may store what it holds
-            continue
-        message = pickle.loads(payload)  # noqa: S301 - from our own child process
-        kind = message[0]
-        if kind == "items":
-            _kind, reaches, kinds, rows, places = message
-            yield (
-                "items",
-                [audience_of(reach) for reach in reaches],
-                kinds,
-                [revive(Refused, row) if len(row) == 3 else revive(Prepared, row) for row in rows],
-                places,
-            )
-        elif kind == "error":
-            _kind, name, text, where, params = message
-            raise _error_class(name)(text, where=where, **params)
-        elif kind == "crash":
-            raise RuntimeError(f"the MISP reader process failed: {message[1]}")
-        elif kind == "event":
-            yield ("event", Outcome(*message[1]))
-        else:
-            yield message
+    )
+    with closing(payloads):
+        for payload in payloads:
+            if payload is IDLE:
+                yield IDLE  # nothing waiting: the writer may store what it holds
+                continue
+            message = pickle.loads(payload)  # noqa: S301 - from our own child process
+            kind = message[0]
+            if kind == "items":
+                _kind, reaches, kinds, rows, places = message
+                yield ("items", [audience_of(reach) for reach in reaches], kinds, revive(rows), places)
+            elif kind == "error":
+                _kind, name, text, where, params = message
+                raise _error_class(name)(text, where=where, **params)
+            elif kind == "crash":
+                raise workers.WorkerFailed(f"the MISP reader process failed: {message[1]}")
+            elif kind == "event":
+                yield ("event", Outcome(*message[1]))
+            else:
+                yield message
 
 
 def _error_class(name: str) -> type[errors.HerdsecError]:
@@ -99,9 +106,9 @@ def _error_class(name: str) -> type[errors.HerdsecError]:
     return found if isinstance(found, type) and issubclass(found, errors.HerdsecError) else errors.HerdsecError
 
 
-def _path_of(stream: IO[bytes]) -> str | None:
-    name = getattr(stream, "name", None)
-    return name if isinstance(name, str) and os.path.isfile(name) else None
+def _shared_class(exc: errors.HerdsecError) -> str:
+    """The name of the nearest class of ``exc`` that ``core.errors`` defines (what the writer can raise again)."""
+    return str(next(c.__name__ for c in type(exc).__mro__ if getattr(errors, c.__name__, None) is c))
 
 
 # --- in the child ------------------------------------------------------------------------------------------------
@@ -115,10 +122,9 @@ def _pack(message: Message) -> bytes:
     return buffer.getvalue()
 
 
-def _work(source: str | bytes, offset: int, job: Job, context: Context, memory: int, queue: Any) -> None:
+def _work(source: str | bytes, offset: int, job: Job, context: Context, memory: int, queue: workers.Outbox) -> None:
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # a hostile document must not take the machine
-        gc.set_threshold(BULK_GC_THRESHOLD, 10, 10)  # this process only reads: see bulk.fewer_collections
+        workers.limit_child(memory)  # a hostile document must not take the machine
         if isinstance(source, bytes):
             stream: IO[bytes] = io.BytesIO(source)
         else:
@@ -128,16 +134,16 @@ def _work(source: str | bytes, offset: int, job: Job, context: Context, memory: 
             for document in read_events(stream, stream_over=job.stream_over):
                 _event(document, job, context, queue)
     except errors.HerdsecError as exc:
-        queue.put(_pack(("error", type(exc).__name__, exc.message, exc.where, dict(exc.params))))
-    except MemoryError:
-        queue.put(_pack(("crash", "the document needs more memory than allowed")))
+        queue.put(_pack(("error", _shared_class(exc), exc.message, exc.where, dict(exc.params))))
+    except MemoryError:  # as the bundle ingest says it: a refusal of the document, not a failure of the hub
+        queue.put(_pack(("error", "InvalidInput", N_("malformed JSON: %(reason)s"), "event", {"reason": TOO_DEEP})))
+    except BrokenPipeError:
+        raise  # the writer is gone
     except BaseException as exc:  # reported to the writing process, which raises it
         queue.put(_pack(("crash", repr(exc)[:2000])))
-    finally:
-        queue.put(None)
 
 
-def _event(document: EventDocument, job: Job, context: Context, queue: Any) -> None:
+def _event(document: EventDocument, job: Job, context: Context, queue: workers.Outbox) -> None:
     converter = job.converter()
     prepare = Preparer(context)
     numbers: dict[Reach, int] = {}
