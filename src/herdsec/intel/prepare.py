@@ -349,12 +349,17 @@ TOO_DEEP = "the document needs more memory than allowed (is it nested absurdly d
 
 
 def pack(items: list[Prepared | Refused]) -> bytes:
-    """A batch as bytes for the queue: plain tuples pickled without the memo (a named tuple pickles through
-    ``copyreg`` and the memo costs a dictionary entry per object; neither is needed for flat, acyclic rows)."""
+    """A batch as bytes for the queue: plain tuples (a named tuple pickles through ``copyreg``)."""
+    return dump_flat([tuple(item) for item in items])
+
+
+def dump_flat(value: Any) -> bytes:
+    """``value`` pickled without the memo (it costs a dictionary entry per object, and flat, acyclic data such as
+    rows and messages does not need it)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True
-    pickler.dump([tuple(item) for item in items])
+    pickler.dump(value)
     return buffer.getvalue()
 
 

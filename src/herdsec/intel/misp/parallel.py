@@ -38,6 +38,7 @@ from herdsec.intel.prepare import (
     WORKER_MODULES,
     Context,
     Preparer,
+    dump_flat,
     path_of,
     remaining,
     revive,
@@ -114,14 +115,6 @@ def _shared_class(exc: errors.HerdsecError) -> str:
 # --- in the child ------------------------------------------------------------------------------------------------
 
 
-def _pack(message: Message) -> bytes:
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True  # no memo: the messages are flat
-    pickler.dump(message)
-    return buffer.getvalue()
-
-
 def _work(source: str | bytes, offset: int, job: Job, context: Context, memory: int, queue: workers.Outbox) -> None:
     try:
         workers.limit_child(memory)  # a hostile document must not take the machine
@@ -134,13 +127,13 @@ def _work(source: str | bytes, offset: int, job: Job, context: Context, memory: 
             for document in read_events(stream, stream_over=job.stream_over):
                 _event(document, job, context, queue)
     except errors.HerdsecError as exc:
-        queue.put(_pack(("error", _shared_class(exc), exc.message, exc.where, dict(exc.params))))
+        queue.put(dump_flat(("error", _shared_class(exc), exc.message, exc.where, dict(exc.params))))
     except MemoryError:  # as the bundle ingest says it: a refusal of the document, not a failure of the hub
-        queue.put(_pack(("error", "InvalidInput", N_("malformed JSON: %(reason)s"), "event", {"reason": TOO_DEEP})))
+        queue.put(dump_flat(("error", "InvalidInput", N_("malformed JSON: %(reason)s"), "event", {"reason": TOO_DEEP})))
     except BrokenPipeError:
         raise  # the writer is gone
     except BaseException as exc:  # reported to the writing process, which raises it
-        queue.put(_pack(("crash", repr(exc)[:2000])))
+        queue.put(dump_flat(("crash", repr(exc)[:2000])))
 
 
 def _event(document: EventDocument, job: Job, context: Context, queue: workers.Outbox) -> None:
@@ -162,12 +155,12 @@ def _event(document: EventDocument, job: Job, context: Context, queue: workers.O
             rows.append(tuple(prepare(index, item.obj, item.built if trust else None)))
             places.append((item.where, item.uuid))
             if len(rows) >= MESSAGE_ITEMS:
-                queue.put(_pack(("items", reaches, kinds, rows, places)))
+                queue.put(dump_flat(("items", reaches, kinds, rows, places)))
                 reaches, kinds, rows, places = [], [], [], []
     except BadValue as exc:
         uuid = document.header.get("uuid")
-        queue.put(_pack(("refused", uuid if isinstance(uuid, str) else None, converter.info, str(exc))))
+        queue.put(dump_flat(("refused", uuid if isinstance(uuid, str) else None, converter.info, str(exc))))
         return
     if rows:
-        queue.put(_pack(("items", reaches, kinds, rows, places)))
-    queue.put(_pack(("event", tuple(Outcome.of(converter)))))
+        queue.put(dump_flat(("items", reaches, kinds, rows, places)))
+    queue.put(dump_flat(("event", tuple(Outcome.of(converter)))))
