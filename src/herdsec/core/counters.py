@@ -21,11 +21,30 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+_RESERVE = {  # at driver level: a bulk write takes numbers several times per batch
+    "sqlite": "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",
+    "postgresql": "UPDATE counters SET value = value + %s WHERE name = %s RETURNING value",
+}
+
+
 def reserve(session: Session, name: str, n: int = 1) -> int:
     """Add ``n`` to the counter and return its new value: the caller owns ``value - n + 1 .. value``."""
-    new = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + n).returning(Counter.value)
-    ).scalar()
+    connection = session.connection()
+    sql = _RESERVE.get(connection.dialect.name)
+    if sql is None:
+        new = session.execute(
+            update(Counter).where(Counter.name == name).values(value=Counter.value + n).returning(Counter.value)
+        ).scalar()
+    else:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, (n, name))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        new = None if row is None else row[0]
     if new is None:
         session.execute(insert(Counter).values(name=name, value=0))
         return reserve(session, name, n)
