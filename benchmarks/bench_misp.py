@@ -45,10 +45,13 @@ def _one_size(work: Path, size: int) -> None:
     rounds = ROUNDS if size <= ROUNDS_UP_TO else 1
     print(f"  {size:,} attributes: event {mb:,.1f} MB, {rounds} round{'s' if rounds > 1 else ''} (medians)")
     peer_seconds: list[float] = []
+    peer_rss: list[float] = []
     hub_runs: dict[tuple[str, str], list[dict[str, float]]] = {}
     for number in range(rounds):
         if size <= PEER_LIMIT:
-            peer_seconds.append(run_worker("benchmarks.misp_worker", "pymisp", "", str(path))["seconds"])
+            peer = run_worker("benchmarks.misp_worker", "pymisp", "", str(path))
+            peer_seconds.append(peer["seconds"])
+            peer_rss.append(peer["peak_rss_mb"])
         for name, url, drop in backends(work / f"hub-{size}-{number}.db"):
             try:
                 for mode, label in MODES:
@@ -68,7 +71,8 @@ def _one_size(work: Path, size: int) -> None:
     if peer_seconds:
         rates = sorted(size / s for s in peer_seconds)
         spread = f"range {rates[0]:,.0f}–{rates[-1]:,.0f}"
-        print(f"    pymisp MISPEvent().load(): {_median(rates):,.0f} attributes/s ({spread})")
+        peak = f"peak RSS {_median(peer_rss):,.0f} MB"
+        print(f"    pymisp MISPEvent().load(): {_median(rates):,.0f} attributes/s ({spread}), {peak}")
     for (name, label), runs in hub_runs.items():
         rates = sorted(r["attributes"] / r["seconds"] for r in runs)
         ratio = ""

@@ -152,6 +152,12 @@ def _cut_short(outbox: Any) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _broken(outbox: Any) -> None:
+    """A child whose job fails after it sent part of its results."""
+    outbox.put(1)
+    raise ValueError("a bug")
+
+
 def _chatty(count: int, outbox: Any) -> None:
     for number in range(count):
         outbox.put(number)
@@ -167,6 +173,8 @@ def test_the_fork_server_runs_jobs_and_notices_a_child_that_dies() -> None:
         list(workers.run(_silent, (), modules=modules, what="the silent child"))
     with pytest.raises(workers.WorkerFailed, match=r"the cut child stopped unexpectedly \(exit code -9\)"):
         list(workers.run(_cut_short, (), modules=modules, what="the cut child"))
+    with pytest.raises(workers.WorkerFailed, match=r"the broken child stopped unexpectedly \(exit code 1\)"):
+        list(workers.run(_broken, (), modules=modules, what="the broken child"))
     reader = workers.run(_chatty, (10_000,), modules=modules, what="counting", backlog=2)
     assert next(reader) == 0
     reader.close()  # the reader stops early: the child, blocked on the full outbox, is stopped

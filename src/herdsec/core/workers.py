@@ -128,9 +128,12 @@ def _child(target: Callable[..., None], args: tuple[Any, ...], pipe: Connection,
     try:
         target(*args, outbox)
     except BrokenPipeError:
-        pass  # the reader stopped early: nothing more to do
-    finally:
-        outbox.close()
+        pipe.close()  # the reader stopped early: nothing more to do
+        return
+    except BaseException:
+        pipe.close()  # no end of the job: the reader raises WorkerFailed, never taking a part for the whole
+        raise
+    outbox.close()
 
 
 def run(
