@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from herdsec.core import workers
 from herdsec.core.errors import InvalidInput
 from herdsec.intel import misp
+from herdsec.intel import prepare as preparing
 from herdsec.intel.misp import parallel
 from herdsec.intel.models import StixObject
 from herdsec.intel.prepare import WORKER_MODULES
@@ -182,7 +183,7 @@ def test_the_fork_server_runs_jobs_and_notices_a_child_that_dies() -> None:
 
 
 def test_a_second_process_is_used_where_it_pays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    small, large = io.BytesIO(b"x" * 1000), io.BytesIO(b"x" * (parallel.WARM_MIN_BYTES + 1))
+    small, large = io.BytesIO(b"x" * 1000), io.BytesIO(b"x" * (preparing.WARM_PARALLEL_MIN_BYTES + 1))
     monkeypatch.setattr(workers, "_warm", True)
     assert not parallel.worth_it(small) and parallel.worth_it(large)
     monkeypatch.setattr(workers, "_warm", False)  # a command-line run: starting the server costs ~1.5 s
@@ -192,7 +193,7 @@ def test_a_second_process_is_used_where_it_pays(tmp_path: Path, monkeypatch: pyt
     assert not parallel.worth_it(large)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr(workers, "_warm", False)
-    monkeypatch.setattr(parallel, "COLD_MIN_BYTES", 1000)
+    monkeypatch.setattr(preparing, "PARALLEL_MIN_BYTES", 1000)
     monkeypatch.setattr(parallel, "IN_MEMORY_MAX", 500)
     on_disk = tmp_path / "event.json"
     on_disk.write_bytes(b"x" * 2000)
@@ -212,7 +213,7 @@ def test_the_server_starts_the_fork_server_and_imports_large_events_through_it(
 
     path = tmp_path / "event.json"
     write_event(path, 1_500, seed=11)
-    assert path.stat().st_size > parallel.WARM_MIN_BYTES
+    assert path.stat().st_size > preparing.WARM_PARALLEL_MIN_BYTES
     monkeypatch.setattr(workers, "_warm", False)  # as in a new process (an earlier test may have started it)
     with scratch_url("sqlite", tmp_path) as url:
         (member,) = prepare(url, "analyst")

@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext
 from typing import Any
 
-CHILD_GC_THRESHOLD = 100_000  # allocations between young-generation collections in a child (it only reads)
+from herdsec.core.bulk import BULK_GC_THRESHOLD
 
 _lock = threading.Lock()
 _warm = False
@@ -76,7 +76,7 @@ def limit_child(memory: int) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    gc.set_threshold(CHILD_GC_THRESHOLD, 10, 10)
+    gc.set_threshold(BULK_GC_THRESHOLD, 10, 10)  # see bulk.fewer_collections
 
 
 class Outbox:

@@ -28,7 +28,10 @@ from herdsec.ioc.warninglists import shipped
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
 BATCH = 5000
-PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this a second process costs more than it saves
+# Below these a second process costs more than it saves: without a warm fork server (a command-line run) starting
+# one costs about a second; with one (the server, see core.workers) a child pays from about a thousand objects.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+WARM_PARALLEL_MIN_BYTES = 256 * 1024
 PRECHECK_MAX_BYTES = 64 * 1024 * 1024  # documents read whole for a nesting check (in-process path)
 WORKER_MEMORY = 3 * 1024 * 1024 * 1024  # address-space cap of the reading process
 # What the hub's second processes import before forking (see core.workers): bundle preparation and MISP conversion.
@@ -380,10 +383,17 @@ def path_of(stream: IO[bytes]) -> str | None:
     return name if isinstance(name, str) and os.path.isfile(name) else None
 
 
+def second_process_pays(size: int) -> bool:
+    """Whether preparing a document of ``size`` bytes in a second process pays (for bundles and MISP events alike):
+    more than one core, and more work than starting the child costs."""
+    least = WARM_PARALLEL_MIN_BYTES if workers.is_warm() else PARALLEL_MIN_BYTES
+    return (os.cpu_count() or 1) > 1 and size >= least
+
+
 def runs_in_parallel(stream: IO[bytes], parallel: bool) -> bool:
-    """Whether :func:`prepared_batches` will use a second process for this stream."""
+    """Whether :func:`prepared_batches` will use a second process for this stream (a file on disk that it pays for)."""
     path = path_of(stream)
-    return bool(parallel and path and os.path.getsize(path) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1)
+    return bool(parallel and path and second_process_pays(os.path.getsize(path)))
 
 
 def prepared_batches(

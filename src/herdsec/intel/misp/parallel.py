@@ -21,7 +21,6 @@ Messages (each pickled once, without the memo: flat, acyclic tuples):
 from __future__ import annotations
 
 import io
-import os
 import pickle
 from collections.abc import Generator
 from contextlib import closing
@@ -42,14 +41,13 @@ from herdsec.intel.prepare import (
     path_of,
     remaining,
     revive,
+    second_process_pays,
 )
 from herdsec.ioc.warninglists import shipped
 
 MESSAGE_ITEMS = 500  # items per message: small enough for the writer to start early, large enough to be cheap
 FLUSH_ITEMS = 5000  # objects of an audience the writer stores at most at a time (it also writes when idle)
 WRITER_MATCHES = True  # the writer checks values against the warninglists (converting is the longer half)
-WARM_MIN_BYTES = 256 * 1024  # with a warm fork server a second process pays from about a thousand attributes
-COLD_MIN_BYTES = 16 * 1024 * 1024  # without one (a command-line run) starting it costs about a second
 IN_MEMORY_MAX = 16 * 1024 * 1024  # a document without a file on disk is handed over whole up to this size
 
 Message = tuple[Any, ...]
@@ -57,13 +55,14 @@ IDLE: Message = ("idle",)  # no message is waiting
 
 
 def worth_it(stream: IO[bytes]) -> bool:
-    """Whether a second process pays for this document (and can be given it: a file on disk, or a small one)."""
+    """Whether a second process pays for this document (``prepare.second_process_pays``) and can be given it: a file
+    on disk, or one small enough to hand over whole."""
     size = remaining(stream)
-    if size is None or (os.cpu_count() or 1) < 2:
+    if size is None:
         return False
     if path_of(stream) is None and size > IN_MEMORY_MAX:
         return False  # it would have to be read into memory whole: the in-process path streams it
-    return size >= (WARM_MIN_BYTES if workers.is_warm() else COLD_MIN_BYTES)
+    return second_process_pays(size)
 
 
 def messages(stream: IO[bytes], job: Job, context: Context) -> Generator[Message, None, None]:
