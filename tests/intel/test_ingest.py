@@ -292,5 +292,8 @@ def test_absurd_nesting_in_a_large_file_is_refused_by_the_capped_reader(
     bomb = tmp_path / "bomb.json"
     depth = 200_000
     bomb.write_bytes(b'{"type": "bundle", "objects": [' + b"[" * depth + b"]" * depth + b"]}")
-    with bomb.open("rb") as handle, pytest.raises(InvalidInput, match="memory"):
+    with bomb.open("rb") as handle, pytest.raises(InvalidInput, match="memory") as info:
         service.ingest_bundle(session, a.principal, handle)
+    from herdsec.core.i18n import translations
+
+    assert "bộ nhớ" in info.value.render(translations("vi").gettext)  # the reader's reason in Vietnamese too

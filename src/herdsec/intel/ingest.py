@@ -23,7 +23,7 @@ from herdsec import identity
 from herdsec.core import counters, events
 from herdsec.core.bulk import fewer_collections, insert_rows, page_cache_for
 from herdsec.core.clock import utcnow
-from herdsec.core.errors import N_, InvalidInput, PermissionDenied
+from herdsec.core.errors import N_, InvalidInput, PermissionDenied, Text
 from herdsec.identity import Principal, Role
 from herdsec.identity.visibility import Distribution, Tlp, effective_tlp
 from herdsec.intel import sightings
@@ -32,6 +32,7 @@ from herdsec.intel.models import ObjectTag, Sighting, StixObject
 from herdsec.intel.prepare import (
     BATCH,
     PRECHECK_MAX_BYTES,
+    TOO_DEEP,
     Built,
     Context,
     Prepared,
@@ -159,8 +160,9 @@ def ingest_bundle(
             _flush(run)
             _resolve_markings(run)
     except SyntaxProblem as exc:
-        if str(exc).startswith(("nested deeper", "the document needs more memory")):
-            raise InvalidInput(N_("malformed JSON: %(reason)s"), where="bundle", reason=str(exc)) from None
+        if str(exc).startswith(("nested deeper", TOO_DEEP)):
+            reason = Text(TOO_DEEP) if str(exc) == TOO_DEEP else str(exc)  # the reader's refusal, translatable
+            raise InvalidInput(N_("malformed JSON: %(reason)s"), where="bundle", reason=reason) from None
         raise _syntax_error(stream, exc) from None
     return _finish(run, source, run.audience.tlp, run.audience.distribution.value)
 

@@ -20,6 +20,7 @@ import orjson
 
 from herdsec.core import workers
 from herdsec.core.bulk import db_datetime
+from herdsec.core.errors import N_
 from herdsec.identity.visibility import Tlp, effective_tlp, normalise_marking
 from herdsec.intel import stix
 from herdsec.intel.extract import KEY_LIMIT, ObjectRejected, value_key, values_of
@@ -348,7 +349,7 @@ def _worker(path: str, offset: int, context: Context, memory: int, outbox: worke
         outbox.put(("error", repr(exc)))
 
 
-TOO_DEEP = "the document needs more memory than allowed (is it nested absurdly deep?)"
+TOO_DEEP = N_("the document needs more memory than allowed (is it nested absurdly deep?)")
 
 
 def pack(items: list[Prepared | Refused]) -> bytes:

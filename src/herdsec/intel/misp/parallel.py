@@ -27,7 +27,7 @@ from contextlib import closing
 from typing import IO, Any
 
 from herdsec.core import errors, workers
-from herdsec.core.errors import N_
+from herdsec.core.errors import N_, Text
 from herdsec.intel.misp.job import Job, Outcome, audience_of
 from herdsec.intel.misp.reader import EventDocument, read_events
 from herdsec.intel.misp.vocab import BadValue, Reach
@@ -128,7 +128,9 @@ def _work(source: str | bytes, offset: int, job: Job, context: Context, memory: 
     except errors.HerdsecError as exc:
         queue.put(dump_flat(("error", _shared_class(exc), exc.message, exc.where, dict(exc.params))))
     except MemoryError:  # as the bundle ingest says it: a refusal of the document, not a failure of the hub
-        queue.put(dump_flat(("error", "InvalidInput", N_("malformed JSON: %(reason)s"), "event", {"reason": TOO_DEEP})))
+        queue.put(
+            dump_flat(("error", "InvalidInput", N_("malformed JSON: %(reason)s"), "event", {"reason": Text(TOO_DEEP)}))
+        )
     except BrokenPipeError:
         raise  # the writer is gone
     except BaseException as exc:  # reported to the writing process, which raises it
