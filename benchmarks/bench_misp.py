@@ -33,6 +33,14 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> None:
         work = Path(tmp)
         for size in sizes:
             _one_size(work, size)
+        path = work / "event-stages.json"
+        write_event(path, 10_000)
+        stages = run_worker("benchmarks.misp_stages", str(path))
+        print(
+            f"  stages, one process: converting and preparing 10,000 attributes {stages['convert_prepare_cpu_s']:.3f} "
+            f"CPU-s (best of 15, what the second process does); a write batch's fixed cost "
+            f"{stages['batch_fixed_ms']:.2f} ms (one object per batch)"
+        )
 
 
 def _one_size(work: Path, size: int) -> None:
