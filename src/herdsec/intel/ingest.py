@@ -69,6 +69,11 @@ OBJECT_COLUMNS = (
     "data",
 )
 OBSERVABLE_COLUMNS = ("object_id", "type", "value_key", "value", "problem", "warninglists")
+# SQLite's driver binds exact ints and strings directly, but looks up an adapter for None and for bools (about half a
+# microsecond each): rows carry 0/1 for booleans, and leave out the columns that are NULL (a batch's sharing group,
+# most values' problem and warninglists).
+GROUPLESS_COLUMNS = tuple(c for c in OBJECT_COLUMNS if c != "sharing_group_id")
+PLAIN_OBSERVABLE_COLUMNS = OBSERVABLE_COLUMNS[:4]
 MAX_FAILURES_LISTED = 10_000
 IOC_TYPES = {t.value: t for t in IocType}
 VERSIONS_SQL = {
@@ -435,32 +440,30 @@ def _flush(run: _Run) -> None:
     dialect = session.get_bind().dialect.name
     # The counter lock serialises writers, so the sequence number is also a safe primary key: no RETURNING.
     pks = range(first_seq, top + 1)
-    insert_rows(
-        session,
-        "stix_objects",
-        OBJECT_COLUMNS,
-        [
-            (
-                pk,
-                pk,
-                row.stix_id,
-                row.obj_type,
-                "2.1",
-                row.created_db,
-                row.modified_db,
-                added,
-                row.modified_us == newest[row.stix_id],
-                row.revoked,
-                org_id,
-                row.tlp,
-                distribution,
-                group_id,
-                row.name,
-                row.data,
-            )
-            for pk, added, row in zip(pks, added_times(dialect, base_us, len(accepted)), accepted, strict=True)
-        ],
-    )
+    added = added_times(dialect, base_us, len(accepted))
+    group = () if group_id is None else (group_id,)  # a NULL column is left out
+    objects = [
+        (
+            pk,
+            pk,
+            row.stix_id,
+            row.obj_type,
+            "2.1",
+            row.created_db,
+            row.modified_db,
+            when,
+            1 if row.modified_us == newest[row.stix_id] else 0,
+            1 if row.revoked else 0,
+            org_id,
+            row.tlp,
+            distribution,
+            *group,
+            row.name,
+            row.data,
+        )
+        for pk, when, row in zip(pks, added, accepted, strict=True)
+    ]
+    insert_rows(session, "stix_objects", OBJECT_COLUMNS if group else GROUPLESS_COLUMNS, objects)
     events.append(session, "objects", org_id=run.actor.org_id, first_seq=first_seq, last_seq=top, count=len(accepted))
     replaced = {
         pk: sid
@@ -473,23 +476,34 @@ def _flush(run: _Run) -> None:
         session.execute(
             update(StixObject).where(StixObject.id.in_(superseded[start : start + 500])).values(current=False)
         )
-    observables = []
+    # An object's values keep their order (their ids): those of an object with a value that has a problem or is on
+    # a warninglist are written together with all six columns, the others (most) with four.
+    plain: list[tuple[int, str, str, str]] = []
+    marked: list[tuple[int, str, str, str, str | None, str | None]] = []
     flagged_values = 0
     match = shipped().match_text if run.match_lists else None
     for pk, row in zip(pks, accepted, strict=True):
+        found = []
+        marks = 0
         for value_type, value, key, problem, flagged in row.values:
             if match is not None and (hits := match(IOC_TYPES[value_type], value)):
                 flagged = ",".join(sorted({h.list_name for h in hits}))[:400]
             if flagged or problem:
-                flagged_values += 1
-            observables.append((pk, value_type, key, value, problem, flagged))
+                marks += 1
+            found.append((pk, value_type, key, value, problem, flagged))
+        if marks:
+            marked.extend(found)
+            flagged_values += marks
+        else:
+            plain.extend([(pk, value_type, key, value) for _pk, value_type, key, value, _p, _f in found])
     run.status.flagged_values += flagged_values
     for pk, row in zip(pks, accepted, strict=True):
         if row.unresolved:
             run.unresolved.append((pk, row.unresolved))
         if row.obj_type == "marking-definition" and '"definition_type":"statement"' in row.data:
             run.defined.add(row.stix_id)
-    insert_rows(session, "observables", OBSERVABLE_COLUMNS, observables)
+    insert_rows(session, "observables", PLAIN_OBSERVABLE_COLUMNS, plain)
+    insert_rows(session, "observables", OBSERVABLE_COLUMNS, marked)
     _record_stix_sightings(run, [row for row in accepted if row.obj_type == "sighting"])
     _drop_superseded_tags(run, replaced, accepted, newest)
     _record_tags(run, [row for row in accepted if row.modified_us == newest[row.stix_id]])

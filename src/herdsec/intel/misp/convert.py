@@ -307,7 +307,8 @@ class EventConverter:
         )
         stamp_text = _second(seconds)  # formatted once: created, modified and usually valid_from
         made: dict[str, Any] | None = None
-        built: Built | None = BUILT
+        pairs: tuple[tuple[str, str], ...] | None = None
+        trusted = True  # False: the preparer checks the object as it checks any (see prepare.Built)
         if misp_type in COMPOSITE:
             split_composite(misp_type, value)  # a broken composite value is refused whatever the flags
         if to_ids:
@@ -316,8 +317,12 @@ class EventConverter:
             pattern = value if pattern_type else None if indicator is None else indicator[0]
             if pattern is not None:
                 # A pattern from the event itself (stix2-pattern), or one too long to keep: parsed and checked.
-                built = None if indicator is None or len(pattern) > MAX_PATTERN_LENGTH else Built(indicator[1])
-                first_seen = _seen(attr.get("first_seen"))
+                if indicator is None or len(pattern) > MAX_PATTERN_LENGTH:
+                    trusted = False
+                else:
+                    pairs = indicator[1]
+                first_raw = get("first_seen")
+                first_seen = _seen(first_raw) if first_raw else None
                 if first_seen is not None and first_seen.year < 1000:  # STIX timestamps have four-digit years
                     raise BadValue(f"first_seen {str(attr['first_seen'])[:40]!r} is before the year 1000")
                 made = {
@@ -332,7 +337,8 @@ class EventConverter:
                     "valid_from": stamp_text if first_seen is None else _fmt(first_seen),
                     "indicator_types": ["malicious-activity"],
                 }
-                until = _seen(attr.get("last_seen"))
+                last_raw = get("last_seen")
+                until = _seen(last_raw) if last_raw else None
                 if until is not None and until > (first_seen or datetime.fromtimestamp(seconds, UTC)):
                     made["valid_until"] = _fmt(until)
         if made is None and misp_type == "vulnerability":
@@ -379,10 +385,12 @@ class EventConverter:
                 made["description"] = misp["comment"]
         _put_marking(made, level)
         made["x_misp"] = misp
-        if built is not None and "created" in made:  # an SDO: created and modified are the attribute's timestamp
+        if not trusted:
+            return made, None
+        if "created" in made:  # an SDO: created and modified are the attribute's timestamp
             made["created_by_ref"] = self._own
-            built = Built(built.pairs, seconds)
-        return made, built
+            return made, Built(pairs, seconds)
+        return made, BUILT
 
     def _sightings(self, attr: dict[str, Any], target: dict[str, Any], reach: Reach, where: str) -> Iterator[Item]:
         found = attr.get("Sighting")

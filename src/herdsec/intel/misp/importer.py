@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from herdsec import identity
+from herdsec.core.bulk import page_cache_for
 from herdsec.core.errors import N_, PermissionDenied
 from herdsec.identity import Principal, Role
 from herdsec.identity.logic import name_key
@@ -22,7 +23,7 @@ from herdsec.intel.misp.reader import STREAM_MIN_BYTES, EventDocument, read_even
 from herdsec.intel.misp.schemas import MispEventStatus, MispImportStatus, MispProblem
 from herdsec.intel.misp.vocab import BadValue, Reach
 from herdsec.intel.models import ObjectTag, Sighting
-from herdsec.intel.prepare import Built, Prepared, Refused
+from herdsec.intel.prepare import Built, Prepared, Refused, remaining
 from herdsec.intel.schemas import IngestStatus
 
 MAX_PROBLEMS_LISTED = 10_000
@@ -60,16 +61,18 @@ def import_events(
         trust_built=trust_built,
     )
     status = MispImportStatus()
+    size = remaining(stream)
     if parallel or (parallel is None and child.worth_it(stream)):
         events = import_in_parallel(session, actor, stream, job, tlp=tlp, source=source)
     else:
         events = _import_here(session, actor, stream, job, tlp=tlp, source=source)
-    for event in events:
-        status.events.append(event)
-        status.total_count += event.total_count
-        status.success_count += event.success_count
-        status.stored_count += event.stored_count
-        status.failure_count += event.failure_count
+    with page_cache_for(session, size):  # the indexes' pages stay in memory until the commit writes them once
+        for event in events:
+            status.events.append(event)
+            status.total_count += event.total_count
+            status.success_count += event.success_count
+            status.stored_count += event.stored_count
+            status.failure_count += event.failure_count
     return status
 
 
