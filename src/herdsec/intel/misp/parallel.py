@@ -146,12 +146,17 @@ def _event(document: EventDocument, job: Job, context: Context, queue: workers.O
     rows: list[tuple[Any, ...]] = []
     places: list[tuple[str, str | None]] = []
     trust = job.trust_built
+    last: Reach | None = None  # most items share their event's reach: compared by identity before hashing
+    number = 0
     try:
         for index, item in enumerate(converter.convert(document.header, document.attributes, document.objects)):
-            number = numbers.get(item.reach)
-            if number is None:
-                number = numbers[item.reach] = len(numbers)
-                reaches.append(item.reach)
+            if item.reach is not last:
+                last = item.reach
+                found = numbers.get(last)
+                if found is None:
+                    found = numbers[last] = len(numbers)
+                    reaches.append(last)
+                number = found
             kinds.append(number)
             rows.append(tuple(prepare(index, item.obj, item.built if trust else None)))
             places.append((item.where, item.uuid))
