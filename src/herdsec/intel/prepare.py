@@ -27,6 +27,7 @@ from herdsec.intel.extract import KEY_LIMIT, ObjectRejected, value_key, values_o
 from herdsec.ioc.warninglists import shipped
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_new = tuple.__new__
 ONE_US = timedelta(microseconds=1)
 BATCH = 5000
 # Below these a second process costs more than it saves: without a warm fork server (a command-line run) starting
@@ -219,21 +220,24 @@ class Preparer:
             created_text = obj.get("created")
             modified = self._time(obj.get("modified") or created_text) or self._epoch
             created = self._time(created_text)
-        return Prepared(
-            index,
-            obj["id"],
-            obj_type,
-            modified[0],
-            obj.get("revoked") is True,
-            int(level),
-            stix.display_name(obj),
-            orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode(),
-            None if created is None else created[1],
-            modified[1],
-            rows,
-            tags_of(obj) if "labels" in obj or "external_references" in obj else [],
-            _technique_link(obj) if obj_type == "relationship" else None,
-            unresolved,
+        return _new(  # Prepared(...) without its Python-level __new__ (this runs once per object)
+            Prepared,
+            (
+                index,
+                obj["id"],
+                obj_type,
+                modified[0],
+                obj.get("revoked") is True,
+                int(level),
+                stix.display_name(obj),
+                orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode(),
+                None if created is None else created[1],
+                modified[1],
+                rows,
+                tags_of(obj) if "labels" in obj or "external_references" in obj else [],
+                _technique_link(obj) if obj_type == "relationship" else None,
+                unresolved,
+            ),
         )
 
     @property
@@ -374,8 +378,7 @@ def unpack(payload: bytes) -> list[Prepared | Refused]:
 
 def revive(rows: list[tuple[Any, ...]]) -> list[Prepared | Refused]:
     """Prepared rows and refusals sent as plain tuples (rows of three fields are refusals)."""
-    new = tuple.__new__
-    return [new(Refused, row) if len(row) == 3 else new(Prepared, row) for row in rows]
+    return [_new(Refused, row) if len(row) == 3 else _new(Prepared, row) for row in rows]
 
 
 def path_of(stream: IO[bytes]) -> str | None:

@@ -64,6 +64,7 @@ OPTIONAL_FIELDS = (
 )
 SIGHTING_KINDS = {0: "sighting", 1: "false-positive", 2: "expiration"}
 TRUE = (True, 1, "1", "true", "True")
+_new = tuple.__new__  # a named tuple made from a tuple, as its generated __new__ does, one call less
 BUILT = Built()  # an object built from checked parts whose values the preparer reads from the object itself
 
 
@@ -259,7 +260,7 @@ class EventConverter:
             return []
         self._ids[attr_uuid] = made["id"]
         self._refs.append(made["id"])
-        item = Item(made, reach, where, attr_uuid, built)
+        item = _new(Item, (made, reach, where, attr_uuid, built))  # Item(...) without its Python-level __new__
         if attr.get("Sighting"):
             return [item, *self._sightings(attr, made, reach, where)]
         return [item]
@@ -392,7 +393,7 @@ class EventConverter:
             return made, None
         if "created" in made:  # an SDO: created and modified are the attribute's timestamp
             made["created_by_ref"] = self._own
-            return made, Built(pairs, seconds)
+            return made, _new(Built, (pairs, seconds))
         return made, BUILT
 
     def _sightings(self, attr: dict[str, Any], target: dict[str, Any], reach: Reach, where: str) -> Iterator[Item]:
@@ -562,6 +563,7 @@ def _day(days: int) -> str:
     return f"{(_EPOCH_DAY + timedelta(days=days)).isoformat()}T"
 
 
+_SECONDS_TEXT = tuple(f"{second:02d}.000Z" for second in range(60))
 _MINUTES: dict[int, str] = {}  # minutes since the epoch -> the timestamp text up to the seconds
 MINUTES_KEPT = 65_536
 
@@ -577,7 +579,7 @@ def _second(seconds: int) -> str:
         if len(_MINUTES) >= MINUTES_KEPT:
             _MINUTES.clear()
         _MINUTES[minute] = prefix
-    return f"{prefix}{secs:02d}.000Z"
+    return prefix + _SECONDS_TEXT[secs]
 
 
 def _fmt(moment: datetime) -> str:

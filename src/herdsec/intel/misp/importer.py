@@ -61,12 +61,16 @@ def import_events(
         trust_built=trust_built,
     )
     status = MispImportStatus()
-    size = remaining(stream)
+    # In one process, a page cache sized to the document keeps the indexes' pages in memory until the commit writes
+    # them once. With a second process converting, the writer waits for it anyway: pages written as the (default)
+    # cache fills make the commit, which nothing overlaps, shorter.
+    cache: int | None = None
     if parallel or (parallel is None and child.worth_it(stream)):
         events = import_in_parallel(session, actor, stream, job, tlp=tlp, source=source)
     else:
+        cache = remaining(stream)
         events = _import_here(session, actor, stream, job, tlp=tlp, source=source)
-    with page_cache_for(session, size):  # the indexes' pages stay in memory until the commit writes them once
+    with page_cache_for(session, cache):
         for event in events:
             status.events.append(event)
             status.total_count += event.total_count
