@@ -213,6 +213,28 @@ def test_malformed_values_are_flagged_not_fatal(session: Session) -> None:
     assert len(bad) == 1 and bad[0]  # the domain with a space: indexed with its problem
 
 
+def test_an_objects_values_keep_their_order_whether_or_not_one_is_flagged(session: Session) -> None:
+    """Values with neither a problem nor a warninglist are written apart from the others (fewer NULLs to bind): an
+    object's values still come back in its pattern's order."""
+    a = make_member(session, "analyst")
+    digest = "0123456789abcdef0123456789abcdef"
+    flagged = indicator(pattern="[domain-name:value = 'evil.example'] AND [ipv4-addr:value = '8.8.8.8']")
+    plain = indicator(pattern=f"[domain-name:value = 'evil.example'] AND [file:hashes.MD5 = '{digest}']")
+    status = share(session, a.principal, flagged, plain)
+    assert status.failure_count == 0 and status.flagged_values == 1
+    for obj, values in ((flagged, ["evil.example", "8.8.8.8"]), (plain, ["evil.example", digest])):
+        stored = session.execute(
+            select(Observable.value, Observable.problem, Observable.warninglists)
+            .join(StixObject, StixObject.id == Observable.object_id)
+            .where(StixObject.stix_id == obj["id"])
+            .order_by(Observable.id)
+        ).all()
+        assert [row[0] for row in stored] == values
+    assert session.scalar(select(Observable.warninglists).where(Observable.value == "8.8.8.8"))
+    unlisted = session.scalars(select(Observable.warninglists).where(Observable.value == "evil.example")).all()
+    assert unlisted == [None, None]
+
+
 def test_html_in_names_is_stored_verbatim(session: Session) -> None:
     a = make_member(session, "analyst")
     evil = indicator("192.0.2.80", name="<script>alert(1)</script>", description="<img src=x onerror=alert(1)>")

@@ -87,6 +87,38 @@ def test_every_object_built_for_the_fast_path_passes_the_stix_check(
             assert item.obj["type"] != "indicator" or item.obj["pattern_type"] != "stix"
 
 
+@given(VALUE, st.lists(VALUE, max_size=3), st.integers(0, 12))
+@settings(max_examples=200, deadline=None)
+def test_a_report_checked_on_one_reference_passes_the_whole_check_exactly_when_trusted(
+    info: str, tags: list[str], attributes: int
+) -> None:
+    """The report is checked with its first object reference standing for all (each is an id the converter made):
+    it is trusted exactly when the whole report passes the check."""
+    converter = EventConverter(org_uuid=ORG, resolve_group=lambda _uuid, _name: None)
+    header = {
+        "uuid": str(uuid.uuid4()),
+        "info": info,
+        "timestamp": "1700000000",
+        "Tag": [{"name": t} for t in tags],
+        "Orgc": {"name": info},
+    }
+    members = iter([_attribute("ip-dst", f"198.51.100.{i}", {"to_ids": i % 2 == 0}) for i in range(attributes)])
+    report = list(converter.convert(header, members, iter([])))[-1]
+    assert report.obj["type"] == "report"
+    assert (report.built is not None) == (stix.check(report.obj) is None), stix.check(report.obj)
+
+
+def test_a_report_the_check_refuses_is_refused_by_name_and_its_attributes_are_kept(session: Session) -> None:
+    a = make_member(session, "analyst")
+    doc = generated_event(20)
+    doc["Event"]["info"] = "nul\x00 in the title"
+    status = misp.import_events(session, a.principal, io.BytesIO(json.dumps(doc).encode()))
+    event = status.events[0]
+    assert [f.where for f in event.failures] == ["Event"] and event.report_id is None
+    assert event.failures[0].reason == "name contains a NUL character"
+    assert event.stored_count == event.total_count - 1 > 20  # everything else (attributes, the object's grouping)
+
+
 def _rich_event(group_name: str) -> dict[str, Any]:
     """The benchmark's mixed event and every other shape the converter maps, good and bad."""
     doc = generated_event(300)
