@@ -218,11 +218,17 @@ def test_an_objects_values_keep_their_order_whether_or_not_one_is_flagged(sessio
     object's values still come back in its pattern's order."""
     a = make_member(session, "analyst")
     digest = "0123456789abcdef0123456789abcdef"
-    flagged = indicator(pattern="[domain-name:value = 'evil.example'] AND [ipv4-addr:value = '8.8.8.8']")
+    flagged = indicator(pattern="[ipv4-addr:value = '8.8.8.8'] AND [domain-name:value = 'evil.example']")
     plain = indicator(pattern=f"[domain-name:value = 'evil.example'] AND [file:hashes.MD5 = '{digest}']")
-    status = share(session, a.principal, flagged, plain)
-    assert status.failure_count == 0 and status.flagged_values == 1
-    for obj, values in ((flagged, ["evil.example", "8.8.8.8"]), (plain, ["evil.example", digest])):
+    later = indicator(pattern="[domain-name:value = 'first.example'] AND [ipv4-addr:value = '8.8.4.4']")
+    status = share(session, a.principal, flagged, plain, later)
+    assert status.failure_count == 0 and status.flagged_values == 2
+    expected = [
+        (flagged, ["8.8.8.8", "evil.example"]),
+        (plain, ["evil.example", digest]),
+        (later, ["first.example", "8.8.4.4"]),
+    ]
+    for obj, values in expected:
         stored = session.execute(
             select(Observable.value, Observable.problem, Observable.warninglists)
             .join(StixObject, StixObject.id == Observable.object_id)

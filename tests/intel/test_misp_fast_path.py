@@ -21,7 +21,7 @@ from herdsec.intel import misp, stix
 from herdsec.intel.indicators import NAMESPACE
 from herdsec.intel.misp.convert import EventConverter, Item, uuid5
 from herdsec.intel.misp.vocab import COMPOSITE, PATTERN_TYPES, SIMPLE, BadValue, indicator_of
-from herdsec.intel.prepare import Context, Preparer, stored_time
+from herdsec.intel.prepare import Built, Context, Prepared, Preparer, Refused, stored_time
 from herdsec.ioc.pattern import MAX_PATTERN_LENGTH, indexable, parse
 from tests.factories import make_group, make_member, principal_of
 
@@ -77,7 +77,12 @@ def test_every_object_built_for_the_fast_path_passes_the_stix_check(
     converter = EventConverter(org_uuid=ORG, resolve_group=lambda _uuid, _name: None)
     header = {"uuid": str(uuid.uuid4()), "info": "fuzz", "timestamp": "1700000000"}
     items: list[Item] = list(converter.convert(header, iter([_attribute(k, v, f) for k, v, f in attributes]), iter([])))
-    for item in items:
+    prepare = Preparer(Context(Tlp.AMBER, frozenset(), f"identity--{ORG}", frozenset([f"identity--{ORG}"])))
+    for index, item in enumerate(items):
+        # named tuples are built from plain tuples on this path: none is short of a field
+        assert len(item) == len(Item._fields) and (item.built is None or len(item.built) == len(Built._fields))
+        row = prepare(index, item.obj, item.built)
+        assert len(row) == len(Prepared._fields if isinstance(row, Prepared) else Refused._fields)
         if item.built is None:
             continue  # checked by the general path
         assert stix.check(item.obj) is None, (item.obj, stix.check(item.obj))
@@ -87,13 +92,13 @@ def test_every_object_built_for_the_fast_path_passes_the_stix_check(
             assert item.obj["type"] != "indicator" or item.obj["pattern_type"] != "stix"
 
 
-@given(VALUE, st.lists(VALUE, max_size=3), st.integers(0, 12))
+@given(VALUE, st.lists(VALUE, max_size=3), st.integers(0, 12), st.lists(VALUE, max_size=3))
 @settings(max_examples=200, deadline=None)
 def test_a_report_checked_on_one_reference_passes_the_whole_check_exactly_when_trusted(
-    info: str, tags: list[str], attributes: int
+    info: str, tags: list[str], attributes: int, relations: list[str]
 ) -> None:
-    """The report is checked with its first object reference standing for all (each is an id the converter made):
-    it is trusted exactly when the whole report passes the check."""
+    """The report is checked with its first object reference standing for all (each is an id the converter made:
+    attributes, MISP objects and their references): it is trusted exactly when the whole report passes the check."""
     converter = EventConverter(org_uuid=ORG, resolve_group=lambda _uuid, _name: None)
     header = {
         "uuid": str(uuid.uuid4()),
@@ -102,8 +107,22 @@ def test_a_report_checked_on_one_reference_passes_the_whole_check_exactly_when_t
         "Tag": [{"name": t} for t in tags],
         "Orgc": {"name": info},
     }
-    members = iter([_attribute("ip-dst", f"198.51.100.{i}", {"to_ids": i % 2 == 0}) for i in range(attributes)])
-    report = list(converter.convert(header, members, iter([])))[-1]
+    members = [_attribute("ip-dst", f"198.51.100.{i}", {"to_ids": i % 2 == 0}) for i in range(attributes)]
+    inner = _attribute("domain", "inner.example", {"to_ids": True, "object_relation": "domain"})
+    target = members[0]["uuid"] if members else inner["uuid"]
+    objects = [
+        {
+            "uuid": str(uuid.uuid4()),
+            "name": info or "object",
+            "Attribute": [inner],
+            "ObjectReference": [{"referenced_uuid": target, "relationship_type": kind} for kind in relations],
+        }
+    ]
+    items = list(converter.convert(header, iter(members), iter(objects)))
+    report = items[-1]
+    assert set(report.obj["object_refs"]) >= {i.obj["id"] for i in items if i.obj["type"] != "sighting"} - {
+        report.obj["id"]
+    }
     assert report.obj["type"] == "report"
     assert (report.built is not None) == (stix.check(report.obj) is None), stix.check(report.obj)
 

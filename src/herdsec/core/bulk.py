@@ -26,7 +26,8 @@ def db_datetime(dialect: str, value: datetime | None) -> Any:
 
 
 def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` inside the session's transaction."""
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` inside the session's transaction. Booleans may
+    be given as 0/1 (SQLite binds exact ints fastest; PostgreSQL's text COPY reads them as booleans)."""
     if not rows:
         return
     connection = session.connection()

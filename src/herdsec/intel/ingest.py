@@ -70,8 +70,8 @@ OBJECT_COLUMNS = (
 )
 OBSERVABLE_COLUMNS = ("object_id", "type", "value_key", "value", "problem", "warninglists")
 # SQLite's driver binds exact ints and strings directly, but looks up an adapter for None and for bools (about half a
-# microsecond each): rows carry 0/1 for booleans, and leave out the columns that are NULL (a batch's sharing group,
-# most values' problem and warninglists).
+# microsecond each): rows carry 0/1 for booleans, and leave out the columns that are usually NULL (a batch's sharing
+# group, most values' problem and warninglists).
 GROUPLESS_COLUMNS = tuple(c for c in OBJECT_COLUMNS if c != "sharing_group_id")
 PLAIN_OBSERVABLE_COLUMNS = OBSERVABLE_COLUMNS[:4]
 MAX_FAILURES_LISTED = 10_000
@@ -483,19 +483,22 @@ def _flush(run: _Run) -> None:
     flagged_values = 0
     match = shipped().match_text if run.match_lists else None
     for pk, row in zip(pks, accepted, strict=True):
-        found = []
-        marks = 0
+        start = len(plain)
+        found: list[tuple[int, str, str, str, str | None, str | None]] | None = None
         for value_type, value, key, problem, flagged in row.values:
             if match is not None and (hits := match(IOC_TYPES[value_type], value)):
                 flagged = ",".join(sorted({h.list_name for h in hits}))[:400]
-            if flagged or problem:
-                marks += 1
-            found.append((pk, value_type, key, value, problem, flagged))
-        if marks:
+            if found is None and (flagged or problem):  # this object's values all go with six columns
+                found = [(*earlier, None, None) for earlier in plain[start:]]
+                del plain[start:]
+            if found is None:
+                plain.append((pk, value_type, key, value))
+            else:
+                found.append((pk, value_type, key, value, problem, flagged))
+                if flagged or problem:
+                    flagged_values += 1
+        if found is not None:
             marked.extend(found)
-            flagged_values += marks
-        else:
-            plain.extend([(pk, value_type, key, value) for _pk, value_type, key, value, _p, _f in found])
     run.status.flagged_values += flagged_values
     for pk, row in zip(pks, accepted, strict=True):
         if row.unresolved:

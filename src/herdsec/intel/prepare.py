@@ -68,8 +68,9 @@ class Built(NamedTuple):
     """What the hub's own converter (the MISP import) knows of an object it built, handed to the preparer so that
     nothing is worked out twice. Such an object is valid STIX by construction — its ids, timestamps and structure
     are made by the converter, which checks every outside string it copies in (and names the element when one is
-    refused) — so the per-object ``stix.check`` is skipped, and so is the ownership check: its id is the
-    converter's own and an SDO names the sharing organization in ``created_by_ref``. ``pairs`` are an indicator's
+    refused; the event's report passes ``stix.check`` with one of its own references standing for all) — so the
+    per-object ``stix.check`` is skipped, and so is the ownership check: its id is the converter's own and an SDO
+    names the sharing organization in ``created_by_ref``. ``pairs`` are an indicator's
     pattern's ``indexable(parse(pattern))`` pairs, None for other objects (their values come from the object as
     usual); the values are normalised and warninglist-checked exactly as on the general path. Never built from
     input."""

@@ -101,7 +101,7 @@ class EventConverter:
     info: str | None = None
     report_id: str | None = None
     _ids: dict[str, str] = field(default_factory=dict)  # MISP uuid → STIX id
-    _refs: list[str] = field(default_factory=list)
+    _refs: list[str] = field(default_factory=list)  # only ids made by _id: the report is trusted on one of them
     _references: list[tuple[str, str, Reach, Any]] = field(default_factory=list)
     _hasher: Any = None  # SHA-1 of the namespace and the id prefix, copied for each id
     _own: str = field(init=False, default="")  # the importing organization's identity (creator of record)
@@ -541,7 +541,7 @@ def _checked_report(report: dict[str, Any]) -> Built | None:
     (each is an id the converter made itself, and the check is linear in them: 10,000 identifier checks for an
     event of 10,000 attributes); None when it does not (the preparer then checks it whole, and says what is wrong)."""
     refs = report["object_refs"]
-    return None if stix.check({**report, "object_refs": refs[:1]}) is not None else Built()
+    return None if stix.check({**report, "object_refs": refs[:1]}) is not None else BUILT
 
 
 def uuid5(name: str) -> str:

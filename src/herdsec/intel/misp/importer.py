@@ -61,9 +61,9 @@ def import_events(
         trust_built=trust_built,
     )
     status = MispImportStatus()
-    # In one process, a page cache sized to the document keeps the indexes' pages in memory until the commit writes
-    # them once. With a second process converting, the writer waits for it anyway: pages written as the (default)
-    # cache fills make the commit, which nothing overlaps, shorter.
+    # In one process, a page cache sized to the document keeps the indexes' pages in memory while the import writes
+    # (each is then written once, at the commit). With a second process converting, the writer waits for it anyway:
+    # pages written as the (default) cache fills make the commit, which nothing overlaps, shorter.
     cache: int | None = None
     if parallel or (parallel is None and child.worth_it(stream)):
         events = import_in_parallel(session, actor, stream, job, tlp=tlp, source=source)
