@@ -537,7 +537,7 @@ class EventConverter:
 
 
 def _checked_report(report: dict[str, Any]) -> Built | None:
-    """``Built()`` when the report passes the general STIX check, with its first object reference standing for all
+    """``BUILT`` when the report passes the general STIX check, with its first object reference standing for all
     (each is an id the converter made itself, and the check is linear in them: 10,000 identifier checks for an
     event of 10,000 attributes); None when it does not (the preparer then checks it whole, and says what is wrong)."""
     refs = report["object_refs"]
