@@ -39,6 +39,7 @@ from herdsec.intel.prepare import (
     Preparer,
     Refused,
     SyntaxProblem,
+    listed_in,
     prechecked,
     prepared_batches,
     remaining,
@@ -487,7 +488,7 @@ def _flush(run: _Run) -> None:
         found: list[tuple[int, str, str, str, str | None, str | None]] | None = None
         for value_type, value, key, problem, flagged in row.values:
             if match is not None and (hits := match(IOC_TYPES[value_type], value)):
-                flagged = ",".join(sorted({h.list_name for h in hits}))[:400]
+                flagged = listed_in(hits)
             if found is None and (flagged or problem):  # this object's values all go with six columns
                 found = [(*earlier, None, None) for earlier in plain[start:]]
                 del plain[start:]

@@ -24,7 +24,7 @@ from herdsec.core.errors import N_
 from herdsec.identity.visibility import Tlp, effective_tlp, normalise_marking
 from herdsec.intel import stix
 from herdsec.intel.extract import KEY_LIMIT, ObjectRejected, value_key, values_of
-from herdsec.ioc.warninglists import shipped
+from herdsec.ioc.warninglists import Hit, shipped
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _new = tuple.__new__
@@ -209,7 +209,7 @@ class Preparer:
                     text,
                     text if len(text) <= KEY_LIMIT else value_key(text),
                     value.problem[:200] if value.problem else None,
-                    ",".join(sorted({h.list_name for h in hits}))[:400] if hits else None,
+                    listed_in(hits),
                 )
             )
         created: tuple[int, Any] | None
@@ -244,6 +244,11 @@ class Preparer:
     @property
     def _epoch(self) -> tuple[int, Any]:
         return (0, stored_time(self.dialect, EPOCH))
+
+
+def listed_in(hits: list[Hit] | None) -> str | None:
+    """The names of the warninglists that list a value, as ``observables.warninglists`` stores them; None for none."""
+    return ",".join(sorted({h.list_name for h in hits}))[:400] if hits else None
 
 
 def stored_time(dialect: str, moment: datetime) -> Any:
